@@ -1,0 +1,3 @@
+"""wfmon: a workflow monitoring bot."""
+
+__version__ = "0.1.0"

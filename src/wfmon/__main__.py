@@ -1,0 +1,3 @@
+from wfmon.cli import main
+
+main()

@@ -1,0 +1,26 @@
+"""The `wfmon` command line (Typer + Rich). Each module adds one group of commands."""
+
+from __future__ import annotations
+
+import typer
+
+from wfmon.cli import config_cmds, db_cmds, run_cmds
+from wfmon.demo.cli import demo_target_command
+
+app = typer.Typer(
+    name="wfmon",
+    help="Workflow monitoring bot: scripted multi-step checks, recorded and analysed.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+config_cmds.register(app)
+run_cmds.register(app)
+app.add_typer(db_cmds.app, name="db")
+app.command("demo-target", help="Serve the Farmers Market demo shop (the target to monitor).")(
+    demo_target_command
+)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Workflows as code: YAML in, validated domain objects out."""

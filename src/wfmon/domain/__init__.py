@@ -1,0 +1,1 @@
+"""Domain objects: frozen dataclasses and enums, no I/O."""

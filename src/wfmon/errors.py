@@ -1,0 +1,62 @@
+"""The one exception tree. Every error says whether a retry can help."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class WfmonError(Exception):
+    """Base of every error wfmon raises on purpose."""
+
+    permanent: bool = True
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One problem found in a configuration file, located precisely."""
+
+    file: str
+    line: int | None
+    column: int | None
+    path: str
+    message: str
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        text = f"{where}: {self.path or '<root>'}: {self.message}"
+        if self.hint:
+            text += f" (hint: {self.hint})"
+        return text
+
+
+class ConfigError(WfmonError):
+    """A configuration that cannot be used; carries every problem found in one pass."""
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class WorkflowNotFound(WfmonError):
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        self.known = known
+        hint = f"; known workflows: {', '.join(sorted(known))}" if known else ""
+        super().__init__(f"no workflow named {name!r}{hint}")
+
+
+class StorageError(WfmonError):
+    """The database failed; transient unless said otherwise."""
+
+    permanent = False
+
+
+class StepError(WfmonError):
+    """A step could not run (connection refused, DNS, TLS, bad response)."""
+
+    permanent = False

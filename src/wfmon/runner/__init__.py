@@ -1,0 +1,1 @@
+"""The run engine: executes one workflow's steps and produces an ExecutionResult."""

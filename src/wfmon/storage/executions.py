@@ -1,0 +1,393 @@
+"""Executions and their step results: claiming slots, recording outcomes, reading history.
+
+Every write is a Core statement over plain dicts (no ORM objects): the run engine records
+thousands of executions a second through `record_many`, so the per-row cost is one dict.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from wfmon.domain.run import ExecutionResult, ExecutionStatus, StepResult
+from wfmon.storage.db import Database
+from wfmon.storage.records import (
+    ExecutionDetail,
+    ExecutionSummary,
+    StoredStep,
+    assertion_to_json,
+)
+from wfmon.storage.tables import executions, step_results
+
+SLOT_KEY = ("workflow", "location", "slot_at")
+MISSED_REASON = "missed: no scheduler was running at this slot"
+
+StatusFilter = ExecutionStatus | Collection[ExecutionStatus] | None
+SlotKey = tuple[str, str, datetime]
+
+
+def _text(value: str | None) -> str | None:
+    # PostgreSQL text cannot hold NUL, and a response body can; one such excerpt must not
+    # fail the batch of results it is written with.
+    if value is None or "\x00" not in value:
+        return value
+    return value.replace("\x00", "\ufffd")
+
+
+def execution_row(result: ExecutionResult, *, claimed_by: str | None = None) -> dict[str, Any]:
+    """The `executions` row of a finished execution."""
+    if result.status is ExecutionStatus.RUNNING:
+        raise ValueError(f"{result.workflow}: only finished executions can be recorded")
+    return {
+        "workflow": result.workflow,
+        "location": result.location,
+        "slot_at": result.slot_at,
+        "trigger": result.trigger,
+        "status": result.status.value,
+        "attempts": result.attempts,
+        "started_at": result.started_at,
+        "finished_at": result.finished_at,
+        "duration_ms": result.duration_ms,
+        "error": _text(result.reason),
+        "workflow_version": result.workflow_version,
+        "claimed_by": claimed_by,
+    }
+
+
+def step_rows(execution_id: int, steps: Sequence[StepResult]) -> list[dict[str, Any]]:
+    """The `step_results` rows of one execution, numbered in the order the steps ran."""
+    rows = []
+    for position, step in enumerate(steps):
+        timings = step.timings
+        rows.append(
+            {
+                "execution_id": execution_id,
+                "position": position,
+                "name": step.name,
+                "type": step.type,
+                "status": step.status.value,
+                "started_at": step.started_at,
+                "dns_ms": timings.dns_ms,
+                "connect_ms": timings.connect_ms,
+                "tls_ms": timings.tls_ms,
+                "ttfb_ms": timings.ttfb_ms,
+                "total_ms": timings.total_ms,
+                "response_status": step.response_status,
+                "error": _text(step.error),
+                "assertions": [assertion_to_json(a) for a in step.assertions],
+                "extracted": step.extracted,
+                "request": step.request,
+                "response_headers": step.response_headers,
+                "body_excerpt": _text(step.body_excerpt),
+                "body_truncated": step.body_truncated,
+                "redirects": step.redirects,
+            }
+        )
+    return rows
+
+
+class ExecutionRepository:
+    """Writes and reads `executions` and `step_results`."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
+        new_slot = insert(executions).on_conflict_do_nothing(index_elements=list(SLOT_KEY))
+        self._claim = new_slot.returning(executions.c.id)
+        # Returned with its slot, not in parameter order: rows skipped by ON CONFLICT leave
+        # no trace in RETURNING, so only the slot can say which input a new id belongs to.
+        # (`sort_by_parameter_order=True` cannot help with that, and on SQLite it makes
+        # SQLAlchemy fall back to one INSERT per row.)
+        self._insert_slots = new_slot.returning(
+            executions.c.id, executions.c.workflow, executions.c.location, executions.c.slot_at
+        )
+        self._insert_steps = sa.insert(step_results)
+
+    # -- writes ---------------------------------------------------------------------------
+
+    async def claim_slot(
+        self,
+        workflow: str,
+        location: str,
+        slot_at: datetime,
+        *,
+        started_at: datetime,
+        trigger: str = "schedule",
+        claimed_by: str | None = None,
+        workflow_version: str | None = None,
+    ) -> int | None:
+        """Start a slot: its new `running` execution's id, or None if the slot already ran.
+
+        Atomic across processes (a unique constraint), so restarts and several schedulers
+        never run one slot twice.
+        """
+        row = {
+            "workflow": workflow,
+            "location": location,
+            "slot_at": slot_at,
+            "trigger": trigger,
+            "status": ExecutionStatus.RUNNING.value,
+            "attempts": 1,
+            "started_at": started_at,
+            "finished_at": None,
+            "duration_ms": None,
+            "error": None,
+            "workflow_version": workflow_version,
+            "claimed_by": claimed_by,
+        }
+        async with self._db.write() as conn:
+            result = await conn.execute(self._claim, row)
+            return result.scalar_one_or_none()
+
+    async def finish(self, execution_id: int, result: ExecutionResult) -> bool:
+        """Complete a claimed execution with its outcome and steps, in one transaction.
+
+        Applies only while the row is still `running`: False when it was finished, aborted
+        or cancelled meanwhile (a late runner never overwrites a recovery decision).
+        """
+        values = execution_row(result)
+        for key in (*SLOT_KEY, "trigger", "claimed_by"):
+            del values[key]
+        if values["workflow_version"] is None:
+            del values["workflow_version"]
+        update = (
+            sa.update(executions)
+            .where(
+                executions.c.id == execution_id,
+                executions.c.status == ExecutionStatus.RUNNING.value,
+            )
+            .values(values)
+            .returning(executions.c.id)
+        )
+        async with self._db.write() as conn:
+            if (await conn.execute(update)).first() is None:
+                return False
+            if result.steps:
+                await conn.execute(self._insert_steps, step_rows(execution_id, result.steps))
+        return True
+
+    async def record_many(self, results: Sequence[ExecutionResult]) -> builtins.list[int | None]:
+        """Insert finished executions and all their steps: two statements, one transaction.
+
+        Returns one entry per input, in order: the new id, or None where that slot already
+        had an execution (also for a repeat of a slot within `results`). A skipped slot does
+        not fail the others.
+        """
+        if not results:
+            return []
+        rows = [execution_row(r) for r in results]
+        async with self._db.write() as conn:
+            inserted = await conn.execute(self._insert_slots, rows)
+            new_ids: dict[SlotKey, int] = {(w, loc, s): i for i, w, loc, s in inserted}
+            ids: builtins.list[int | None] = []
+            steps: builtins.list[dict[str, Any]] = []
+            for result in results:
+                # pop: a second result for the same slot gets None, like an existing slot.
+                execution_id = new_ids.pop((result.workflow, result.location, result.slot_at), None)
+                ids.append(execution_id)
+                if execution_id is not None and result.steps:
+                    steps.extend(step_rows(execution_id, result.steps))
+            if steps:
+                await conn.execute(self._insert_steps, steps)
+        return ids
+
+    async def record_missed(
+        self,
+        workflow: str,
+        location: str,
+        slot_ats: Sequence[datetime],
+        now: datetime,
+        *,
+        reason: str = MISSED_REASON,
+    ) -> int:
+        """Record slots that were never run as `missed`; returns how many were new.
+
+        `started_at` is the slot itself, so they sit at their place on a timeline.
+        """
+        if not slot_ats:
+            return 0
+        rows = [
+            {
+                "workflow": workflow,
+                "location": location,
+                "slot_at": slot_at,
+                "trigger": "schedule",
+                "status": ExecutionStatus.MISSED.value,
+                "attempts": 0,
+                "started_at": slot_at,
+                "finished_at": now,
+                "duration_ms": None,
+                "error": reason,
+                "workflow_version": None,
+                "claimed_by": None,
+            }
+            for slot_at in slot_ats
+        ]
+        async with self._db.write() as conn:
+            return len((await conn.execute(self._insert_slots, rows)).all())
+
+    async def abort_running(
+        self, now: datetime, reason: str, *, claimed_by: str | None = None
+    ) -> int:
+        """Crash recovery: mark `running` executions `aborted`; returns how many.
+
+        With several schedulers on one database, pass `claimed_by` so an instance only
+        aborts what it had claimed itself, not its live neighbours' work.
+        """
+        conditions = [executions.c.status == ExecutionStatus.RUNNING.value]
+        if claimed_by is not None:
+            conditions.append(executions.c.claimed_by == claimed_by)
+        return await self._close_running(conditions, ExecutionStatus.ABORTED, now, reason)
+
+    async def cancel(self, execution_id: int, now: datetime, reason: str) -> bool:
+        """Mark one running execution `cancelled` (shutdown); False if it was not running."""
+        conditions = [
+            executions.c.id == execution_id,
+            executions.c.status == ExecutionStatus.RUNNING.value,
+        ]
+        return await self._close_running(conditions, ExecutionStatus.CANCELLED, now, reason) > 0
+
+    async def _close_running(
+        self,
+        conditions: builtins.list[sa.ColumnElement[bool]],
+        status: ExecutionStatus,
+        now: datetime,
+        reason: str,
+    ) -> int:
+        update = (
+            sa.update(executions)
+            .where(*conditions)
+            .values(status=status.value, finished_at=now, error=_text(reason))
+            .returning(executions.c.id)
+        )
+        async with self._db.write() as conn:
+            return len((await conn.execute(update)).all())
+
+    # -- reads ----------------------------------------------------------------------------
+
+    async def get(self, execution_id: int) -> ExecutionDetail | None:
+        """One execution with its steps, or None."""
+        async with self._db.read() as conn:
+            row = (
+                (await conn.execute(sa.select(executions).where(executions.c.id == execution_id)))
+                .mappings()
+                .first()
+            )
+            if row is None:
+                return None
+            steps = (
+                await conn.execute(
+                    sa.select(step_results)
+                    .where(step_results.c.execution_id == execution_id)
+                    .order_by(step_results.c.position)
+                )
+            ).mappings()
+            return ExecutionDetail.from_rows(row, steps.all())
+
+    async def list(
+        self,
+        *,
+        workflow: str | None = None,
+        status: StatusFilter = None,
+        location: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+        before_id: int | None = None,
+    ) -> builtins.list[ExecutionSummary]:
+        """Newest first (by id). For the next page pass the last id seen as `before_id`.
+
+        `since` is inclusive and `until` exclusive, both on `started_at`.
+        """
+        query = sa.select(executions).where(
+            *_filters(workflow, status, location, since, until)
+        )
+        if before_id is not None:
+            query = query.where(executions.c.id < before_id)
+        query = query.order_by(executions.c.id.desc()).limit(max(1, limit))
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).mappings()
+            return [ExecutionSummary.from_row(row) for row in rows]
+
+    async def count(
+        self,
+        *,
+        workflow: str | None = None,
+        status: StatusFilter = None,
+        location: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> int:
+        """How many executions match; the same filters as `list`."""
+        query = (
+            sa.select(sa.func.count())
+            .select_from(executions)
+            .where(*_filters(workflow, status, location, since, until))
+        )
+        async with self._db.read() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+    async def latest_per_workflow(self) -> dict[str, ExecutionSummary]:
+        """Each workflow's most recently started execution (running ones included)."""
+        async with self._db.read() as conn:
+            rows = (await conn.execute(_LATEST_PER_WORKFLOW)).mappings()
+            return {row["workflow"]: ExecutionSummary.from_row(row) for row in rows}
+
+
+def _filters(
+    workflow: str | None,
+    status: StatusFilter,
+    location: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if workflow is not None:
+        conditions.append(executions.c.workflow == workflow)
+    if isinstance(status, ExecutionStatus):
+        conditions.append(executions.c.status == status.value)
+    elif status is not None:
+        conditions.append(executions.c.status.in_([s.value for s in status]))
+    if location is not None:
+        conditions.append(executions.c.location == location)
+    if since is not None:
+        conditions.append(executions.c.started_at >= since)
+    if until is not None:
+        conditions.append(executions.c.started_at < until)
+    return conditions
+
+
+def _latest_per_workflow() -> sa.Select[Any]:
+    # A loose index scan written as a recursive CTE: hop from one workflow name to the
+    # next along the slot index (one index probe per workflow), then take each one's
+    # newest execution from the (workflow, started_at) index. Neither engine can skip
+    # through an index on its own, and a GROUP BY or window over the whole table grows
+    # with the history (millions of rows) while this grows with the number of workflows.
+    probe = executions.alias("probe")
+    names = sa.select(sa.func.min(executions.c.workflow).label("name")).cte(
+        "names", recursive=True
+    )
+    following = (
+        sa.select(sa.func.min(probe.c.workflow))
+        .where(probe.c.workflow > names.c.name)
+        .scalar_subquery()
+    )
+    names = names.union_all(sa.select(following).where(names.c.name.is_not(None)))
+    newest = executions.alias("newest")
+    newest_id = (
+        sa.select(newest.c.id)
+        .where(newest.c.workflow == names.c.name)
+        .order_by(newest.c.started_at.desc(), newest.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    latest_ids = sa.select(newest_id).select_from(names).where(names.c.name.is_not(None))
+    return sa.select(executions).where(executions.c.id.in_(latest_ids))
+
+
+_LATEST_PER_WORKFLOW = _latest_per_workflow()

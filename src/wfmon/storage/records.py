@@ -1,0 +1,224 @@
+"""Read models: what the repositories return, one frozen dataclass per kind of row.
+
+They carry the database id and whatever the schema adds (removal time, claimer) on top of
+the domain objects, and are what the API and dashboard render.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from wfmon.domain.run import AssertionResult, ExecutionStatus, StepResult, StepStatus, Timings
+
+Row = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ExecutionSummary:
+    """One execution without its steps: a line in a list."""
+
+    id: int
+    workflow: str
+    location: str
+    slot_at: datetime
+    trigger: str
+    status: ExecutionStatus
+    attempts: int
+    started_at: datetime
+    finished_at: datetime | None
+    duration_ms: float | None
+    error: str | None
+    workflow_version: str | None
+    claimed_by: str | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> ExecutionSummary:
+        return cls(**_execution_fields(row))
+
+
+def assertion_to_json(assertion: AssertionResult) -> dict[str, Any]:
+    """An `expect:` outcome as stored in `step_results.assertions`."""
+    return {
+        "check": assertion.check,
+        "operator": assertion.operator,
+        "expected": assertion.expected,
+        "actual": assertion.actual,
+        "passed": assertion.passed,
+        "message": assertion.message,
+    }
+
+
+def assertion_from_json(data: Mapping[str, Any]) -> AssertionResult:
+    return AssertionResult(
+        check=data["check"],
+        operator=data["operator"],
+        expected=data.get("expected"),
+        actual=data.get("actual"),
+        passed=bool(data["passed"]),
+        message=data.get("message") or "",
+    )
+
+
+@dataclass(frozen=True)
+class StoredStep:
+    """A step result as stored. JSON turns tuples into lists; they come back as tuples."""
+
+    id: int
+    execution_id: int
+    position: int
+    name: str
+    type: str
+    status: StepStatus
+    started_at: datetime
+    timings: Timings
+    response_status: int | None
+    error: str | None
+    assertions: tuple[AssertionResult, ...]
+    extracted: dict[str, Any]
+    request: dict[str, Any]
+    response_headers: dict[str, str]
+    body_excerpt: str | None
+    body_truncated: bool
+    redirects: tuple[str, ...]
+
+    @classmethod
+    def from_row(cls, row: Row) -> StoredStep:
+        return cls(
+            id=row["id"],
+            execution_id=row["execution_id"],
+            position=row["position"],
+            name=row["name"],
+            type=row["type"],
+            status=StepStatus(row["status"]),
+            started_at=row["started_at"],
+            timings=Timings(
+                dns_ms=row["dns_ms"],
+                connect_ms=row["connect_ms"],
+                tls_ms=row["tls_ms"],
+                ttfb_ms=row["ttfb_ms"],
+                total_ms=row["total_ms"],
+            ),
+            response_status=row["response_status"],
+            error=row["error"],
+            assertions=tuple(assertion_from_json(a) for a in row["assertions"] or ()),
+            extracted=dict(row["extracted"] or {}),
+            request=dict(row["request"] or {}),
+            response_headers=dict(row["response_headers"] or {}),
+            body_excerpt=row["body_excerpt"],
+            body_truncated=bool(row["body_truncated"]),
+            redirects=tuple(row["redirects"] or ()),
+        )
+
+    def to_step_result(self) -> StepResult:
+        """Back to the domain object, e.g. to reuse its `reason` and `failed_assertion`."""
+        return StepResult(
+            name=self.name,
+            type=self.type,
+            status=self.status,
+            started_at=self.started_at,
+            timings=self.timings,
+            assertions=self.assertions,
+            extracted=self.extracted,
+            error=self.error,
+            request=self.request,
+            response_status=self.response_status,
+            response_headers=self.response_headers,
+            body_excerpt=self.body_excerpt,
+            body_truncated=self.body_truncated,
+            redirects=self.redirects,
+        )
+
+
+@dataclass(frozen=True)
+class ExecutionDetail(ExecutionSummary):
+    """One execution with its steps, in the order they ran."""
+
+    steps: tuple[StoredStep, ...] = field(default=())
+
+    @classmethod
+    def from_rows(cls, row: Row, step_rows: Sequence[Row]) -> ExecutionDetail:
+        steps = tuple(StoredStep.from_row(s) for s in step_rows)
+        return cls(**_execution_fields(row), steps=steps)
+
+
+@dataclass(frozen=True)
+class WorkflowRecord:
+    """A workflow as last synced from config; `removed_at` once it left the config."""
+
+    id: int
+    name: str
+    version: str
+    definition: dict[str, Any]
+    schedule: str
+    tags: tuple[str, ...]
+    enabled: bool
+    source: str
+    created_at: datetime
+    updated_at: datetime
+    removed_at: datetime | None
+
+    @property
+    def removed(self) -> bool:
+        return self.removed_at is not None
+
+    @classmethod
+    def from_row(cls, row: Row) -> WorkflowRecord:
+        return cls(
+            id=row["id"],
+            name=row["name"],
+            version=row["version"],
+            definition=dict(row["definition"] or {}),
+            schedule=row["schedule"],
+            tags=tuple(row["tags"] or ()),
+            enabled=bool(row["enabled"]),
+            source=row["source"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            removed_at=row["removed_at"],
+        )
+
+
+@dataclass(frozen=True)
+class HealthCheckRecord:
+    """One self-check of the bot (database, scheduler lag, disk, ...)."""
+
+    id: int
+    checked_at: datetime
+    name: str
+    ok: bool
+    latency_ms: float | None
+    detail: str
+    data: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: Row) -> HealthCheckRecord:
+        return cls(
+            id=row["id"],
+            checked_at=row["checked_at"],
+            name=row["name"],
+            ok=bool(row["ok"]),
+            latency_ms=row["latency_ms"],
+            detail=row["detail"],
+            data=dict(row["data"] or {}),
+        )
+
+
+def _execution_fields(row: Row) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "workflow": row["workflow"],
+        "location": row["location"],
+        "slot_at": row["slot_at"],
+        "trigger": row["trigger"],
+        "status": ExecutionStatus(row["status"]),
+        "attempts": row["attempts"],
+        "started_at": row["started_at"],
+        "finished_at": row["finished_at"],
+        "duration_ms": row["duration_ms"],
+        "error": row["error"],
+        "workflow_version": row["workflow_version"],
+        "claimed_by": row["claimed_by"],
+    }
