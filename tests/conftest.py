@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import pytest
 from aiohttp import web
 
-
-@dataclass
-class Lab:
-    """A loopback server with endpoints for the engine's edge cases."""
-
-    base_url: str
-    port: int
-    hits: dict[str, int] = field(default_factory=dict)
-    release: asyncio.Event = field(default_factory=asyncio.Event)
+from support import Lab, WorkflowsFromText
 
 
 def _lab_app(lab_ref: list[Lab]) -> web.Application:
@@ -27,8 +17,13 @@ def _lab_app(lab_ref: list[Lab]) -> web.Application:
     async def json_ok(request: web.Request) -> web.Response:
         hit("json")
         return web.json_response(
-            {"token": "tok-123456", "user": {"id": 7, "email": "demo@example.com"},
-             "items": [{"id": 1}, {"id": 2}], "count": 2, "ok": True},
+            {
+                "token": "tok-123456",
+                "user": {"id": 7, "email": "demo@example.com"},
+                "items": [{"id": 1}, {"id": 2}],
+                "count": 2,
+                "ok": True,
+            },
             headers={"X-Request-Id": "req-42"},
         )
 
@@ -112,7 +107,6 @@ async def lab() -> AsyncIterator[Lab]:
 
 # --- workflows from YAML text, and an engine ------------------------------------------------
 
-from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from wfmon.clock import SystemClock  # noqa: E402
@@ -121,14 +115,14 @@ from wfmon.domain.workflow import Workflow  # noqa: E402
 from wfmon.httpclient import HttpClientFactory  # noqa: E402
 from wfmon.runner.engine import Engine  # noqa: E402
 
-WorkflowsFromText = Callable[..., list[Workflow]]
-
 
 @pytest.fixture
 def workflows_from(tmp_path: Path) -> WorkflowsFromText:
     """Write YAML to a file, load it, and fail the test on any config problem."""
 
-    def make(text: str, environ: dict[str, str] | None = None, name: str = "wfmon.yaml") -> list[Workflow]:
+    def make(
+        text: str, environ: dict[str, str] | None = None, name: str = "wfmon.yaml"
+    ) -> list[Workflow]:
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
         result = load(path, environ=environ or {})

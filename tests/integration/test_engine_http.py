@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Lab, WorkflowsFromText
-
+from support import Lab, WorkflowsFromText
 from wfmon.domain.run import ExecutionStatus, StepStatus
 from wfmon.runner.engine import Engine
 
@@ -124,12 +123,15 @@ async def test_status_rules(lab: Lab, engine: Engine, workflows_from: WorkflowsF
     for path, expected, passes in cases:
         expect = "" if expected is None else f"expect: {{status: {expected!r}}}"
         [wf] = workflows_from(
-            one(lab, f"""
+            one(
+                lab,
+                f"""
       - name: s
         type: http
         url: "{{{{ vars.base }}}}{path}"
         {expect}
-""")
+""",
+            )
         )
         result = await engine.run(wf)
         assert (result.status is ExecutionStatus.SUCCEEDED) == passes, (path, result.reason)
@@ -139,14 +141,17 @@ async def test_missing_extraction_fails_the_step(
     lab: Lab, engine: Engine, workflows_from: WorkflowsFromText
 ) -> None:
     [wf] = workflows_from(
-        one(lab, """
+        one(
+            lab,
+            """
       - name: s
         type: http
         url: "{{ vars.base }}/json"
         extract:
           nope: {json: "$.nope"}
           fallback: {json: "$.nope", default: 5}
-""")
+""",
+        )
     )
     result = await engine.run(wf)
     assert result.status is ExecutionStatus.FAILED
@@ -158,12 +163,15 @@ async def test_body_over_the_cap_is_cut_and_marked(
     lab: Lab, engine: Engine, workflows_from: WorkflowsFromText
 ) -> None:
     [wf] = workflows_from(
-        one(lab, """
+        one(
+            lab,
+            """
       - name: big
         type: http
         url: "{{ vars.base }}/big?n=3000000"
         expect: {body: {contains: x}}
-""")
+""",
+        )
     )
     result = await engine.run(wf)
     step = result.steps[0]
@@ -177,13 +185,16 @@ async def test_json_on_a_truncated_body_says_why(
     lab: Lab, engine: Engine, workflows_from: WorkflowsFromText
 ) -> None:
     [wf] = workflows_from(
-        one(lab, """
+        one(
+            lab,
+            """
       - name: big
         type: http
         url: "{{ vars.base }}/big?n=5000"
         max_response_bytes: 1000
         expect: {json: {"$.a": 1}}
-""")
+""",
+        )
     )
     result = await engine.run(wf)
     assert result.status is ExecutionStatus.FAILED

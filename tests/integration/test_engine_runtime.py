@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import trustme
 from aiohttp import web
-from conftest import Lab, WorkflowsFromText
 
+from support import Lab, WorkflowsFromText
 from wfmon.clock import SystemClock
 from wfmon.domain.run import ExecutionStatus, StepStatus
 from wfmon.httpclient import HttpClientFactory
@@ -169,8 +169,9 @@ workflows:
     assert result.status is ExecutionStatus.SUCCEEDED, result.reason
 
 
-async def test_tcp_step(lab: Lab, engine: Engine, workflows_from: WorkflowsFromText,
-                        unused_tcp_port: int) -> None:
+async def test_tcp_step(
+    lab: Lab, engine: Engine, workflows_from: WorkflowsFromText, unused_tcp_port: int
+) -> None:
     [up, down] = workflows_from(f"""
 workflows:
   - name: up
@@ -195,6 +196,7 @@ async def tls_server(tmp_path: Path) -> AsyncIterator[tuple[int, trustme.CA]]:
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     cert.configure_cert(ctx)
     app = web.Application()
+
     async def hello(_request: web.Request) -> web.Response:
         return web.Response(text="hi")
 
@@ -244,7 +246,7 @@ workflows:
     assert (r.reason or "").startswith("cert: TLS")
 
 
-PY_STEPS = '''
+PY_STEPS = """
 async def login(api):
     api.secret("py-secret-value")
     resp = await api.session.get(api.args["url"])
@@ -257,7 +259,7 @@ async def must_fail(api):
 
 async def boom(api):
     raise RuntimeError("kaput")
-'''
+"""
 
 
 async def test_python_steps(

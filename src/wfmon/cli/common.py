@@ -42,7 +42,7 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     try:
         import uvloop
 
-        return uvloop.run(coro)  # type: ignore[no-any-return]  # uvloop ships no precise stub
+        return uvloop.run(coro)
     except ImportError:
         return asyncio.run(coro)
 

@@ -33,8 +33,18 @@ def ms(value: float | None) -> str:
 
 def steps_table(result: ExecutionResult) -> Table:
     table = Table(title=f"{result.workflow} @ {result.location}", title_justify="left")
-    for column in ("step", "type", "status", "http", "dns ms", "connect ms", "tls ms",
-                   "ttfb ms", "total ms", "detail"):
+    for column in (
+        "step",
+        "type",
+        "status",
+        "http",
+        "dns ms",
+        "connect ms",
+        "tls ms",
+        "ttfb ms",
+        "total ms",
+        "detail",
+    ):
         table.add_column(column, justify="right" if "ms" in column else "left")
     for step in result.steps:
         t = step.timings

@@ -20,7 +20,7 @@ import orjson
 from pydantic import ValidationError
 
 from wfmon.config import semantic
-from wfmon.config.schema import RootSpec, workflow_model
+from wfmon.config.schema import DaemonSpec, RootSpec, workflow_model
 from wfmon.config.yamlpos import Parsed, YamlSyntaxError, parse
 from wfmon.domain.workflow import RetryPolicy, Schedule, Workflow
 from wfmon.errors import ConfigError, ConfigProblem
@@ -34,6 +34,7 @@ class LoadResult:
     problems: list[ConfigProblem] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     vars: dict[str, Any] = field(default_factory=dict)
+    daemon: DaemonSpec = field(default_factory=DaemonSpec)
 
     @property
     def ok(self) -> bool:
@@ -60,7 +61,11 @@ def load(
     if not root.exists():
         result.problems.append(
             ConfigProblem(
-                str(root), None, None, "", "no such file or directory",
+                str(root),
+                None,
+                None,
+                "",
+                "no such file or directory",
                 "create one with `wfmon init`, or point -c / WFMON_CONFIG at your config",
             )
         )
@@ -90,18 +95,37 @@ def load(
             if name in merged_vars and merged_vars[name] != value:
                 line, col = parsed.locate(("vars", name))
                 result.problems.append(
-                    ConfigProblem(str(file), line, col, f"vars.{name}",
-                                  f"defined differently in {var_origin[name]}")
+                    ConfigProblem(
+                        str(file),
+                        line,
+                        col,
+                        f"vars.{name}",
+                        f"defined differently in {var_origin[name]}",
+                    )
                 )
             merged_vars[name] = value
             var_origin[name] = str(file)
     result.vars = merged_vars
+    daemons = [spec.daemon for _, parsed, spec in documents if "daemon" in parsed.data]
+    if daemons:
+        result.daemon = daemons[0]
+    if len(daemons) > 1:
+        file = next(f for f, parsed, _ in documents[1:] if "daemon" in parsed.data)
+        result.problems.append(
+            ConfigProblem(str(file), None, None, "daemon", "`daemon:` is set in more than one file")
+        )
 
     seen: dict[str, str] = {}
     for file, parsed, spec in documents:
         for index, item in enumerate(spec.workflows):
             workflow = _load_workflow(
-                file, parsed, spec, index, item, merged_vars, result.problems,
+                file,
+                parsed,
+                spec,
+                index,
+                item,
+                merged_vars,
+                result.problems,
                 env if check_env else None,
             )
             if workflow is None:
@@ -110,10 +134,15 @@ def load(
             here = f"{file}:{line}"
             if workflow.name in seen:
                 result.problems.append(
-                    ConfigProblem(str(file), line, col, f"workflows[{index}].name",
-                                  f"duplicate workflow name {workflow.name!r}, "
-                                  f"first defined at {seen[workflow.name]}",
-                                  "workflow names must be unique across all config files")
+                    ConfigProblem(
+                        str(file),
+                        line,
+                        col,
+                        f"workflows[{index}].name",
+                        f"duplicate workflow name {workflow.name!r}, "
+                        f"first defined at {seen[workflow.name]}",
+                        "workflow names must be unique across all config files",
+                    )
                 )
                 continue
             seen[workflow.name] = here
@@ -141,14 +170,22 @@ def _load_file(file: Path, problems: list[ConfigProblem]) -> tuple[Parsed, RootS
         return None
     for path, line, col in parsed.duplicates:
         problems.append(
-            ConfigProblem(str(file), line, col, _dotted(path), "duplicate key",
-                          "YAML keeps only the last one; remove or rename the other")
+            ConfigProblem(
+                str(file),
+                line,
+                col,
+                _dotted(path),
+                "duplicate key",
+                "YAML keeps only the last one; remove or rename the other",
+            )
         )
     if parsed.data is None:
         parsed.data = {}
     if not isinstance(parsed.data, dict):
         problems.append(
-            ConfigProblem(str(file), 1, 1, "", "the file must be a mapping with a `workflows:` list")
+            ConfigProblem(
+                str(file), 1, 1, "", "the file must be a mapping with a `workflows:` list"
+            )
         )
         return None
     try:
@@ -171,7 +208,9 @@ def _load_workflow(
 ) -> Workflow | None:
     prefix: tuple[str | int, ...] = ("workflows", index)
     # A workflow whose secret is missing would fail on every run: reported and left out.
-    found_env = semantic.missing_env(file, parsed, index, item, environ) if environ is not None else []
+    found_env = (
+        semantic.missing_env(file, parsed, index, item, environ) if environ is not None else []
+    )
     own_vars = item.get("vars") if isinstance(item, dict) else None
     variables = {**merged_vars, **(own_vars if isinstance(own_vars, dict) else {})}
     found = semantic.check_workflow(file, parsed, prefix, item, variables) + found_env
@@ -206,6 +245,9 @@ def _load_workflow(
         vars=all_vars,
         enabled=spec.enabled,
         public=spec.public,
+        catch_up=spec.catch_up or defaults.catch_up,
+        jitter_s=spec.jitter if spec.jitter is not None else defaults.jitter,
+        concurrency=spec.concurrency or defaults.concurrency,
         steps=tuple(spec.steps),
         version=_version(item, all_vars),
         source=f"{file}:{line}",
@@ -244,8 +286,12 @@ def _problems(
         if p.hint and p.hint.startswith("did you mean")
     }
     return [
-        p for p in out
-        if not (p.message.startswith("missing required key") and (p.path.rsplit(".", 1)[0], p.message.split("'")[1]) in meant)
+        p
+        for p in out
+        if not (
+            p.message.startswith("missing required key")
+            and (p.path.rsplit(".", 1)[0], p.message.split("'")[1]) in meant
+        )
     ]
 
 
@@ -254,10 +300,8 @@ def _real_path(data: Any, loc: tuple[Any, ...]) -> tuple[str | int, ...]:
     out: list[str | int] = []
     cur = data
     for part in loc:
-        if isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
-            out.append(part)
-            cur = cur[part]
-        elif isinstance(cur, dict) and part in cur:
+        in_list = isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur)
+        if in_list or (isinstance(cur, dict) and part in cur):
             out.append(part)
             cur = cur[part]
         elif isinstance(cur, dict) and cur.get("type") == part:
@@ -297,7 +341,7 @@ def _message(err: Any, data: Any, path: tuple[str | int, ...]) -> tuple[str, str
         return msg, "YAML reads yes/no/on/off/true/false as booleans: quote the text"
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
-            msg = msg[len(prefix):]
+            msg = msg[len(prefix) :]
     if kind == "string_pattern_mismatch" and path and path[-1] == "name":
         return msg, "step names are read in templates as steps.NAME: use letters, digits and _"
     return msg, None

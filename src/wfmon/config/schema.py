@@ -4,40 +4,23 @@ from __future__ import annotations
 
 from functools import cache
 from typing import Annotated, Any, Literal, Union
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, TypeAdapter, WithJsonSchema, field_validator, model_validator
 
 from wfmon.config.base import Duration, Model
+from wfmon.scheduler.cron import validate_cron, validate_timezone
 
 WORKFLOW_NAME = r"^[^\x00-\x1f\x7f]{1,120}$"  # any printable text; shown escaped everywhere
 OUTCOMES = Literal["failed", "error", "timeout"]
 
 
 def check_cron(expr: str) -> str:
-    from datetime import UTC, datetime
-
-    from cronsim import CronSim, CronSimError
-
-    if len(expr.split()) != 5:
-        raise ValueError(
-            f"{expr!r} is not a cron expression: it needs 5 fields "
-            "(minute hour day-of-month month day-of-week), e.g. '*/15 * * * *'"
-        )
-    try:
-        CronSim(expr, datetime(2026, 1, 1, tzinfo=UTC))
-    except CronSimError as exc:
-        raise ValueError(f"{expr!r} is not a valid cron expression: {exc}") from exc
+    validate_cron(expr)
     return expr
 
 
 def check_timezone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(
-            f"unknown time zone {name!r}; use an IANA name such as Europe/Berlin or UTC"
-        ) from exc
+    validate_timezone(name)
     return name
 
 
@@ -80,7 +63,7 @@ class RetrySpec(Model):
     attempts: int = Field(default=0, ge=0, le=10)
     backoff: Duration = 1.0
     max_backoff: Duration = 30.0
-    on: list[OUTCOMES] = Field(default_factory=lambda: ["failed", "error", "timeout"])
+    on: tuple[OUTCOMES, ...] = ("failed", "error", "timeout")
 
 
 def _retries(value: Any) -> Any:
@@ -94,22 +77,45 @@ def _retries(value: Any) -> Any:
 ScheduleField = Annotated[
     ScheduleSpec,
     WithJsonSchema(
-        {"anyOf": [{"type": "string", "description": "a cron expression"},
-                   ScheduleSpec.model_json_schema()]}
+        {
+            "anyOf": [
+                {"type": "string", "description": "a cron expression"},
+                ScheduleSpec.model_json_schema(),
+            ]
+        }
     ),
 ]
 RetryField = Annotated[
     RetrySpec,
     WithJsonSchema(
-        {"anyOf": [{"type": "integer", "minimum": 0, "description": "attempts"},
-                   RetrySpec.model_json_schema()]}
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0, "description": "attempts"},
+                RetrySpec.model_json_schema(),
+            ]
+        }
     ),
 ]
 
 
+def check_catch_up(text: str) -> str:
+    from wfmon.scheduler.catchup import parse_catch_up
+
+    parse_catch_up(text)
+    return text
+
+
 class DefaultsSpec(Model):
     timeout: Duration = 60.0
-    retries: Annotated[RetryField, Field(default_factory=RetrySpec)]
+    retries: RetryField = RetrySpec()
+    catch_up: str = "one"
+    jitter: Duration = 0.0
+    concurrency: int = Field(default=1, ge=1, le=100)
+
+    @field_validator("catch_up")
+    @classmethod
+    def _c(cls, v: str) -> str:
+        return check_catch_up(v)
     locations: list[str] = Field(default_factory=lambda: ["local"], min_length=1)
 
     @field_validator("retries", mode="before")
@@ -129,7 +135,7 @@ def step_union() -> Any:
 
 @cache
 def workflow_model() -> type[Model]:
-    steps_type = list[step_union()]  # type: ignore[misc]  # built from the registry at run time
+    steps_type: Any = list[step_union()]  # type: ignore[misc]  # built from the registry
 
     class WorkflowSpec(Model):
         """One workflow as written in YAML."""
@@ -144,7 +150,15 @@ def workflow_model() -> type[Model]:
         vars: dict[str, Any] = Field(default_factory=dict)
         enabled: bool = True
         public: bool = False
-        steps: steps_type = Field(min_length=1)  # type: ignore[valid-type]
+        catch_up: str | None = None  # after downtime: one | none | all | all(max N)
+        jitter: Duration | None = None  # spread start times by up to this, per workflow
+        concurrency: int | None = Field(default=None, ge=1, le=100)  # overlapping runs
+        steps: steps_type = Field(min_length=1)
+
+        @field_validator("catch_up")
+        @classmethod
+        def _c(cls, v: str | None) -> str | None:
+            return check_catch_up(v) if v is not None else v
 
         @field_validator("schedule", mode="before")
         @classmethod
@@ -159,12 +173,26 @@ def workflow_model() -> type[Model]:
     return WorkflowSpec
 
 
+class DaemonSpec(Model):
+    """How `wfmon run` behaves (see docs/daemon.md)."""
+
+    max_concurrency: int = Field(default=64, ge=1, le=10_000)
+    grace: Duration = 30.0  # on SIGTERM: how long in-flight runs may finish
+    health_interval: Duration = 300.0  # self health checks
+    health_url: str | None = None  # the target application's health endpoint
+    report_interval: Duration = 3600.0  # 0 turns the hourly report off
+    disk_min_free_mb: int = Field(default=500, ge=0)
+    lag_warn: Duration = 5.0  # scheduler lag p99 above this fails its health check
+    watch: bool = True  # reload when the config file changes
+
+
 class RootSpec(Model):
     """The top of a config file. Workflows are validated one by one (see loader)."""
 
     version: Literal[1] = 1
     vars: dict[str, Any] = Field(default_factory=dict)
-    defaults: DefaultsSpec = Field(default_factory=DefaultsSpec)
+    defaults: DefaultsSpec = DefaultsSpec()
+    daemon: DaemonSpec = DaemonSpec()
     workflows: list[Any] = Field(default_factory=list)
 
 

@@ -48,8 +48,11 @@ def check_workflow(
         here = (*prefix, "steps", index)
         name = str(step.get("name"))
         if name in earlier:
-            problem((*here, "name"), f"duplicate step name {name!r}",
-                    "step names must be unique within a workflow")
+            problem(
+                (*here, "name"),
+                f"duplicate step name {name!r}",
+                "step names must be unique within a workflow",
+            )
         fields = {k: v for k, v in step.items() if k not in NOT_TEMPLATED}
         for path, text in iter_strings(fields):
             if not is_template(text):
@@ -119,7 +122,8 @@ def _check_reference(
             if outputs is not None and parts[2] not in outputs:
                 return (
                     f"step {step_name!r} has no value {parts[2]!r}",
-                    f"add it under that step's extract:, or use one of {', '.join(sorted(outputs))}",
+                    "add it under that step's extract:, or use one of "
+                    + ", ".join(sorted(outputs)),
                 )
         return None, None
     if root == "run":
@@ -174,9 +178,14 @@ def missing_env(
             if not has_default and name not in environ:
                 line, col = parsed.locate(path)
                 out.append(
-                    ConfigProblem(str(file), line, col, _dotted(path),
-                                  f"environment variable {name} is not set",
-                                  f"export {name}=..., or give a default: ${{env:{name}:-value}}")
+                    ConfigProblem(
+                        str(file),
+                        line,
+                        col,
+                        _dotted(path),
+                        f"environment variable {name} is not set",
+                        f"export {name}=..., or give a default: ${{env:{name}:-value}}",
+                    )
                 )
     return out
 

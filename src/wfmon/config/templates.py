@@ -54,10 +54,8 @@ def _to_jinja(text: str) -> str:
     """Replace ${env:NAME:-default} with a call the renderer can intercept."""
 
     def sub(m: re.Match[str]) -> str:
-        default = m.group(2)
-        if default is None:
-            return "{{ __env__(%r) }}" % m.group(1)
-        return "{{ __env__(%r, %r) }}" % (m.group(1), default)
+        args = repr(m.group(1)) if m.group(2) is None else f"{m.group(1)!r}, {m.group(2)!r}"
+        return "{{ __env__(" + args + ") }}"
 
     return ENV_REF.sub(sub, text)
 
@@ -199,7 +197,9 @@ def _chain(node: nodes.Node) -> tuple[str, ...] | None:
             return None
 
 
-def iter_strings(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
+def iter_strings(
+    value: Any, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
     """Every string inside a nested structure, with its path."""
     if isinstance(value, str):
         yield path, value

@@ -28,7 +28,7 @@ def _require_admin(request: web.Request) -> None:
     expected = request.app[SHOP].admin_token
     given = request.headers.get(ADMIN_HEADER, "")
     # An empty configured token switches the admin API off rather than letting anyone in.
-    if not expected and not hmac.compare_digest(given.encode(), expected.encode()):
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         raise AdminUnauthorized(f"send the admin token in the {ADMIN_HEADER} header")
 
 

@@ -17,8 +17,8 @@ from wfmon.demo.inputs import (
     session,
     text_field,
 )
+from wfmon.demo.records import lines_json
 from wfmon.demo.state import SHOP
-from wfmon.demo.store import lines_json
 
 MAX_PAGE = 100
 

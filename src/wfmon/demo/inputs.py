@@ -9,8 +9,8 @@ from typing import Any
 from aiohttp import web
 
 from wfmon.demo.problems import BadRequest, Invalid, Unauthorized
+from wfmon.demo.records import User
 from wfmon.demo.state import SHOP
-from wfmon.demo.store import User
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:

@@ -88,7 +88,9 @@ def check_json(expected: Mapping[str, Any], view: ResponseView) -> list[Assertio
     for path, matcher in expected.items():
         if not ok:
             out.append(
-                AssertionResult(f"json {path}", "parse", matchers.describe(matcher), None, False, error or "")
+                AssertionResult(
+                    f"json {path}", "parse", matchers.describe(matcher), None, False, error or ""
+                )
             )
             continue
         found, actual = query(path, document)
@@ -164,8 +166,14 @@ def extract(
             found, value = True, how.default
         if not found:
             failures.append(
-                AssertionResult(f"extract {name}", "exists", source, None, False,
-                                f"extract {name}: {source} not found in the response")
+                AssertionResult(
+                    f"extract {name}",
+                    "exists",
+                    source,
+                    None,
+                    False,
+                    f"extract {name}: {source} not found in the response",
+                )
             )
             continue
         values[name] = value

@@ -121,7 +121,10 @@ class Engine:
                             continue
                         result = await self._run_step(step, ctx)
                         results.append(result)
-                        if status is ExecutionStatus.SUCCEEDED and result.status is not StepStatus.SUCCEEDED:
+                        if (
+                            status is ExecutionStatus.SUCCEEDED
+                            and result.status is not StepStatus.SUCCEEDED
+                        ):
                             status = STEP_TO_EXECUTION[result.status]
             except TimeoutError:
                 status = ExecutionStatus.TIMEOUT
@@ -205,9 +208,7 @@ class Engine:
         except Exception as exc:  # a user's python step may raise anything: record, go on
             status, error = StepStatus.ERROR, f"{type(exc).__name__}: {exc}"
         if outcome is None:
-            outcome = StepOutcome(
-                timings=Timings(total_ms=(self.clock.monotonic() - t0) * 1000.0)
-            )
+            outcome = StepOutcome(timings=Timings(total_ms=(self.clock.monotonic() - t0) * 1000.0))
         else:
             # Values marked secret join the redactor before anything is masked.
             for name in outcome.secret_outputs:
@@ -243,8 +244,9 @@ def _to_result(
         if name in outcome.outputs
     }
     assertions = tuple(
-        a if not redactor else
-        type(a)(
+        a
+        if not redactor
+        else type(a)(
             check=a.check,
             operator=a.operator,
             expected=redactor.value(a.expected),
@@ -266,7 +268,9 @@ def _to_result(
         request=redactor.value(outcome.request),
         response_status=outcome.response_status,
         response_headers=redactor.headers(outcome.response_headers),
-        body_excerpt=redactor.text(outcome.body_excerpt) if outcome.body_excerpt else outcome.body_excerpt,
+        body_excerpt=redactor.text(outcome.body_excerpt)
+        if outcome.body_excerpt
+        else outcome.body_excerpt,
         body_truncated=outcome.body_truncated,
         redirects=tuple(outcome.redirects),
     )

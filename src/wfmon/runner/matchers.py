@@ -60,7 +60,8 @@ def normalise_matcher(value: Any) -> Any:
             for key, operand in value.items():
                 op = ALIASES[key]
                 _check_operand(op, operand)
-                out[op] = operand
+                # `length` takes a value or operators of its own: {length: {">=": 1}}.
+                out[op] = normalise_matcher(operand) if op == "length" else operand
             return {"__ops__": out}
         if known:
             unknown = sorted(k for k in value if k not in ALIASES)
@@ -138,8 +139,9 @@ _OPS: dict[str, Callable[[Any, Any, bool], bool]] = {
     "exists": lambda a, o, f: f == bool(o),
     "contains": _contains,
     "not_contains": lambda a, o, f: not _contains(a, o, f),
-    "matches": lambda a, o, f: f and _regex(o).search(a if isinstance(a, str) else str(a))
-    is not None,
+    "matches": lambda a, o, f: (
+        f and _regex(o).search(a if isinstance(a, str) else str(a)) is not None
+    ),
     "in": lambda a, o, f: f and a in o,
     "length": _length,
     "type": lambda a, o, f: (

@@ -266,9 +266,7 @@ def create_engine(url: str) -> AsyncEngine:
     return engine
 
 
-async def open_database(
-    url: str, *, upgrade: bool = True, clock: Clock | None = None
-) -> Database:
+async def open_database(url: str, *, upgrade: bool = True, clock: Clock | None = None) -> Database:
     """Open `url` (sqlite:///path or postgresql://...) and, unless told not to, migrate it.
 
     Raises StorageError with a hint when the URL is unusable or the database unreachable.

@@ -19,7 +19,6 @@ from wfmon.storage.db import Database
 from wfmon.storage.records import (
     ExecutionDetail,
     ExecutionSummary,
-    StoredStep,
     assertion_to_json,
 )
 from wfmon.storage.tables import executions, step_results
@@ -142,7 +141,8 @@ class ExecutionRepository:
         }
         async with self._db.write() as conn:
             result = await conn.execute(self._claim, row)
-            return result.scalar_one_or_none()
+            execution_id: int | None = result.scalar_one_or_none()
+            return execution_id
 
     async def finish(self, execution_id: int, result: ExecutionResult) -> bool:
         """Complete a claimed execution with its outcome and steps, in one transaction.
@@ -304,9 +304,7 @@ class ExecutionRepository:
 
         `since` is inclusive and `until` exclusive, both on `started_at`.
         """
-        query = sa.select(executions).where(
-            *_filters(workflow, status, location, since, until)
-        )
+        query = sa.select(executions).where(*_filters(workflow, status, location, since, until))
         if before_id is not None:
             query = query.where(executions.c.id < before_id)
         query = query.order_by(executions.c.id.desc()).limit(max(1, limit))
@@ -369,9 +367,7 @@ def _latest_per_workflow() -> sa.Select[Any]:
     # through an index on its own, and a GROUP BY or window over the whole table grows
     # with the history (millions of rows) while this grows with the number of workflows.
     probe = executions.alias("probe")
-    names = sa.select(sa.func.min(executions.c.workflow).label("name")).cte(
-        "names", recursive=True
-    )
+    names = sa.select(sa.func.min(executions.c.workflow).label("name")).cte("names", recursive=True)
     following = (
         sa.select(sa.func.min(probe.c.workflow))
         .where(probe.c.workflow > names.c.name)

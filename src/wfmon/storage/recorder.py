@@ -96,13 +96,28 @@ class BatchRecorder:
         """Queue a finished execution and wait until it is written; its id or None."""
         return await self.submit(result)
 
-    async def aclose(self) -> None:
-        """Write everything still pending, then stop. Idempotent."""
-        if self._task is None:
+    async def aclose(self, timeout_s: float | None = None) -> None:
+        """Write everything still pending, then stop. Idempotent.
+
+        With `timeout_s`, a database that does not answer in time does not hold shutdown
+        up: the writer is stopped and the unwritten results' futures get RecorderClosed.
+        """
+        task = self._task
+        if task is None or task.cancelled():
             return
         self._closing = True
         self._wakeup.set()
-        await self._task
+        try:
+            async with asyncio.timeout(timeout_s):
+                await asyncio.shield(task)
+        except TimeoutError:
+            log.error(
+                "recorder stopped before writing everything",
+                extra={"event": "storage.recorder.close_timeout", "pending": self.pending},
+            )
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

@@ -13,7 +13,7 @@ from typing import Any
 
 from wfmon.domain.run import AssertionResult, ExecutionStatus, StepResult, StepStatus, Timings
 
-Row = Mapping[str, Any]
+Row = Mapping[Any, Any]  # a RowMapping, or a plain dict in tests
 
 
 @dataclass(frozen=True)

@@ -65,38 +65,68 @@ MISTAKES = [
         None,
     ),
     # a bad regex
-    ("      - {name: a, type: http, url: 'http://x', expect: {body: {matches: '(('}}}\n",
-     "invalid regex", None),
+    (
+        "      - {name: a, type: http, url: 'http://x', expect: {body: {matches: '(('}}}\n",
+        "invalid regex",
+        None,
+    ),
     # a bad status
-    ("      - {name: a, type: http, url: 'http://x', expect: {status: 99}}\n",
-     "99 is not an HTTP status code", None),
+    (
+        "      - {name: a, type: http, url: 'http://x', expect: {status: 99}}\n",
+        "99 is not an HTTP status code",
+        None,
+    ),
     # an invalid JSON Schema
-    ("      - {name: a, type: http, url: 'http://x', expect: {json_schema: {type: 12}}}\n",
-     "not a valid JSON Schema", None),
+    (
+        "      - {name: a, type: http, url: 'http://x', expect: {json_schema: {type: 12}}}\n",
+        "not a valid JSON Schema",
+        None,
+    ),
     # a URL that is not http(s)
-    ("      - {name: a, type: http, url: 'ftp://x'}\n", "must start with http:// or https://",
-     None),
+    (
+        "      - {name: a, type: http, url: 'ftp://x'}\n",
+        "must start with http:// or https://",
+        None,
+    ),
     # a step name templates could not read
-    ("      - {name: my-step, type: http, url: 'http://x'}\n", "steps[0].name",
-     "letters, digits and _"),
+    (
+        "      - {name: my-step, type: http, url: 'http://x'}\n",
+        "steps[0].name",
+        "letters, digits and _",
+    ),
     # duplicate step names
-    ("      - {name: a, type: http, url: 'http://x'}\n"
-     "      - {name: a, type: http, url: 'http://x'}\n", "duplicate step name 'a'", None),
+    (
+        "      - {name: a, type: http, url: 'http://x'}\n"
+        "      - {name: a, type: http, url: 'http://x'}\n",
+        "duplicate step name 'a'",
+        None,
+    ),
     # template syntax
-    ("      - {name: a, type: http, url: 'http://x/{{ vars.base_url '}\n", "template syntax",
-     None),
+    ("      - {name: a, type: http, url: 'http://x/{{ vars.base_url '}\n", "template syntax", None),
     # unknown template root
-    ("      - {name: a, type: http, url: 'http://x/{{ foo }}'}\n",
-     "unknown name 'foo' in template", "vars.NAME"),
+    (
+        "      - {name: a, type: http, url: 'http://x/{{ foo }}'}\n",
+        "unknown name 'foo' in template",
+        "vars.NAME",
+    ),
     # two bodies
-    ("      - {name: a, type: http, url: 'http://x', json: {}, body: x}\n",
-     "at most one request body", None),
+    (
+        "      - {name: a, type: http, url: 'http://x', json: {}, body: x}\n",
+        "at most one request body",
+        None,
+    ),
     # a python step whose function cannot be imported
-    ("      - {name: a, type: python, function: 'nope_module_x:run'}\n",
-     "cannot import 'nope_module_x'", None),
+    (
+        "      - {name: a, type: python, function: 'nope_module_x:run'}\n",
+        "cannot import 'nope_module_x'",
+        None,
+    ),
     # a secret that is not set
-    ("      - {name: a, type: http, url: 'http://x', headers: {X: '${env:NOPE_X}'}}\n",
-     "environment variable NOPE_X is not set", "${env:NOPE_X:-value}"),
+    (
+        "      - {name: a, type: http, url: 'http://x', headers: {X: '${env:NOPE_X}'}}\n",
+        "environment variable NOPE_X is not set",
+        "${env:NOPE_X:-value}",
+    ),
 ]
 
 
@@ -149,9 +179,11 @@ workflows:
 @pytest.mark.parametrize(
     ("schedule", "message"),
     [
-        ('"61 * * * *"', "not a valid cron expression"),  # minute out of range
-        ('"* * *"', "needs 5 fields"),  # too few fields
+        ('"61 * * * *"', "is invalid"),  # minute out of range
+        ('"* * *"', "it needs 5"),  # too few fields
+        ('"0 0 31 2 *"', "Bad day-of-month"),  # 31 February
         ("{cron: '0 2 * * *', timezone: Mars/Base}", "unknown time zone 'Mars/Base'"),
+        ("{cron: '0 2 * * *', timezone: europe/berlin}", "did you mean 'Europe/Berlin'"),
         ("{every: 30s, cron: '* * * * *'}", "exactly one of cron or every"),
         ("{every: 500ms}", "the shortest interval is 1s"),
         ("{every: soon}", "is not a duration"),
@@ -205,7 +237,7 @@ def test_the_example_loads_and_matches_the_exported_schema() -> None:
     login = result.workflows[0]
     assert login.retries.attempts == 1
     assert login.schedule.cron == "*/15 * * * *"
-    assert login.version and len(login.version) == 16
+    assert len(login.version) == 16
     # Editors validate with the exported schema: the example must pass it too.
     jsonschema.validate(yaml.safe_load(EXAMPLE.read_text()), json_schema())
 

@@ -43,7 +43,7 @@ def test_undefined_names_fail_clearly() -> None:
 
 
 def test_sandbox_blocks_attribute_escapes() -> None:
-    with pytest.raises(Exception, match="unsafe|not safely|access"):
+    with pytest.raises(Exception, match=r"unsafe|not safely|access"):
         renderer([]).render("{{ vars.__class__.__mro__ }}")
 
 

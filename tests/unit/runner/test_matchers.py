@@ -39,6 +39,7 @@ CASES: list[tuple[Any, Any, bool, bool]] = [
     ({"in": ["a", "b"]}, "c", True, False),
     ({"length": 2}, [1, 2], True, True),
     ({"length": {">": 2}}, "ab", True, False),
+    ({"length": {">=": 1}}, [1], True, True),  # operators nested in length
     ({"type": "integer"}, 3, True, True),
     ({"type": "integer"}, True, True, False),
     ({"type": "object"}, {}, True, True),

@@ -128,7 +128,11 @@ class HttpStep(StepBase):
 
     @model_validator(mode="after")
     def _one_body(self) -> HttpStep:
-        given = [n for n, v in (("json", self.json_body), ("form", self.form), ("body", self.body)) if v is not None]
+        given = [
+            n
+            for n, v in (("json", self.json_body), ("form", self.form), ("body", self.body))
+            if v is not None
+        ]
         if len(given) > 1:
             raise ValueError(f"give at most one request body, not {' and '.join(given)}")
         return self
@@ -159,7 +163,11 @@ class HttpStep(StepBase):
             kwargs["data"] = render.render_str(self.body).encode()
 
         limits = ctx.limits
-        cap = self.max_response_bytes if self.max_response_bytes is not None else limits.max_response_bytes
+        cap = (
+            self.max_response_bytes
+            if self.max_response_bytes is not None
+            else limits.max_response_bytes
+        )
         max_hops = self.max_redirects if self.max_redirects is not None else limits.max_redirects
         outcome = StepOutcome(request={"method": self.method, "url": ctx.redactor.url(str(url))})
         method = self.method
@@ -189,7 +197,11 @@ class HttpStep(StepBase):
                     _check_url(nxt)  # every hop is re-checked: no file:// or ftp:// hops
                     if nxt.host != url.host:
                         # Never carry credentials to another host (as browsers do).
-                        headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
+                        headers = {
+                            k: v
+                            for k, v in headers.items()
+                            if k.lower() not in ("authorization", "cookie")
+                        }
                     if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
                         method, kwargs = "GET", {}
                     outcome.redirects.append(ctx.redactor.url(str(nxt)))
@@ -209,7 +221,9 @@ class HttpStep(StepBase):
                 )
                 outcome.response_status = resp.status
                 outcome.response_headers = dict(resp.headers)
-                outcome.body_excerpt = body[: limits.max_stored_body].decode("utf-8", errors="replace")
+                outcome.body_excerpt = body[: limits.max_stored_body].decode(
+                    "utf-8", errors="replace"
+                )
                 outcome.body_truncated = truncated or len(body) > limits.max_stored_body
                 self._evaluate(view, total_ms, outcome)
                 break
@@ -223,7 +237,9 @@ class HttpStep(StepBase):
         ranges = parse_status(exp.status) if exp.status is not None else ((100, 399),)
         expected_text = exp.status if exp.status is not None else "< 400"
         checks: list[AssertionResult] = [
-            AssertionResult("status", "in", expected_text, status, any(lo <= status <= hi for lo, hi in ranges))
+            AssertionResult(
+                "status", "in", expected_text, status, any(lo <= status <= hi for lo, hi in ranges)
+            )
         ]
         checks += assertions.check_duration(exp.max_duration, total_ms)
         checks += assertions.check_headers(exp.headers, view)

@@ -116,9 +116,7 @@ def upgrade() -> None:
         sa.Column("data", JSON, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_health_checks"),
     )
-    op.create_index(
-        "ix_health_checks_name_checked_at", "health_checks", ["name", "checked_at"]
-    )
+    op.create_index("ix_health_checks_name_checked_at", "health_checks", ["name", "checked_at"])
     op.create_index("ix_health_checks_checked_at", "health_checks", ["checked_at"])
 
 
