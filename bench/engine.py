@@ -208,9 +208,9 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def running(start: Callable[[], tuple[subprocess.Popen[bytes], int]]) -> Iterator[
-    tuple[subprocess.Popen[bytes], int]
-]:
+def running(
+    start: Callable[[], tuple[subprocess.Popen[bytes], int]],
+) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     process, port = start()
     try:
         yield process, port
@@ -504,8 +504,7 @@ def print_report(
         target = f"  (target ≥ {THROUGHPUT_TARGET})" if key.endswith("rec") else ""
         verdict = ("  ok" if r["throughput"] >= THROUGHPUT_TARGET else "  BELOW") if target else ""
         print(
-            f"  {key:<17} throughput {r['throughput']:.2f}{target}{verdict}"
-            f"   CPU {r['cpu']:.2f}x"
+            f"  {key:<17} throughput {r['throughput']:.2f}{target}{verdict}   CPU {r['cpu']:.2f}x"
         )
     if box is not None:
         ours = figures["new-engine-rec"].cpu_us

@@ -12,11 +12,12 @@ from wfmon.httpclient import HttpClientFactory
 from wfmon.runner.context import EngineLimits
 from wfmon.runner.engine import Engine
 from wfmon.settings import Settings
-from wfmon.storage.db import Database, open_database
-from wfmon.storage.repositories import (
+from wfmon.storage import (
+    Database,
     ExecutionRepository,
     HealthCheckRepository,
     WorkflowRepository,
+    open_database,
 )
 
 

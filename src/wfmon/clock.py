@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Clock(Protocol):
@@ -60,3 +60,15 @@ class FakeClock:
     async def sleep(self, seconds: float) -> None:
         self.advance(max(0.0, seconds))
         await asyncio.sleep(0)
+
+
+async def sleep_or_event(clock: Clock, seconds: float, *events: asyncio.Event) -> None:
+    """Sleep on the clock, but return as soon as any of the events is set."""
+    tasks: list[asyncio.Future[Any]] = [asyncio.ensure_future(clock.sleep(seconds))]
+    tasks += [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]  # no stubs; pyproject could list asyncpg-stubs
+import asyncpg
 import pytest
 import sqlalchemy as sa
 

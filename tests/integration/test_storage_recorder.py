@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -108,6 +109,29 @@ async def test_a_failed_flush_reaches_every_waiting_caller_and_the_recorder_carr
     assert await asyncio.gather(*(recorder.record(result(i)) for i in range(3))) == [3, 4, 5]
     await recorder.aclose()
     assert writer.batches == [3, 3]
+
+
+async def test_a_result_the_database_refuses_fails_alone(db: Database) -> None:
+    repo = ExecutionRepository(db)
+    recorder = BatchRecorder(repo, max_batch=3, max_delay_s=60.0)
+    await recorder.start()
+    naive = T0.replace(tzinfo=None)  # refused by the storage layer: a permanent error
+    poisoned = replace(result(1), slot_at=naive)
+
+    good, bad, also_good = await asyncio.gather(
+        recorder.record(result(0)),
+        recorder.record(poisoned),
+        recorder.record(result(2)),
+        return_exceptions=True,
+    )
+    await recorder.aclose()
+
+    assert isinstance(good, int)
+    assert isinstance(also_good, int)
+    assert isinstance(bad, StorageError)
+    assert bad.permanent
+    assert await repo.count() == 2
+    assert recorder.failed_flushes == 2  # the batch, then the poisoned result alone
 
 
 async def test_a_partial_batch_is_written_after_max_delay() -> None:

@@ -58,7 +58,7 @@ def check(
             result = await app.engine.run(chosen, location=location, trigger="manual")
             if no_record:
                 return result, None
-            await app.workflows.sync(loaded.workflows, app.clock.now(), remove_missing=False)
+            await app.workflows.sync([chosen], app.clock.now(), remove_missing=False)
             ids = await app.executions.record_many([result])
             return result, ids[0]
 
@@ -88,7 +88,8 @@ def executions(
 
     async def go() -> list[Any]:
         async with build_app(conf) as app:
-            return list(await app.executions.list(workflow=workflow, status=status, limit=limit))
+            wanted = ExecutionStatus(status) if status is not None else None
+            return list(await app.executions.list(workflow=workflow, status=wanted, limit=limit))
 
     rows = run(go())
     if as_json:

@@ -116,6 +116,7 @@ class DefaultsSpec(Model):
     @classmethod
     def _c(cls, v: str) -> str:
         return check_catch_up(v)
+
     locations: list[str] = Field(default_factory=lambda: ["local"], min_length=1)
 
     @field_validator("retries", mode="before")

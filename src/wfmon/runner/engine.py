@@ -68,7 +68,7 @@ class Engine:
             return await once()
         retrying = AsyncRetrying(
             stop=stop_after_attempt(policy.attempts + 1),
-            wait=wait_exponential_jitter(initial=policy.backoff_s, max=policy.max_backoff_s),
+            wait=wait_exponential_jitter(multiplier=policy.backoff_s, max=policy.max_backoff_s),
             retry=retry_if_result(lambda r: r.status.value in policy.on),
             sleep=self.clock.sleep,
             # Out of attempts: the last attempt's result is the execution's result.

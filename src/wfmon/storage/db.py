@@ -52,16 +52,19 @@ _SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=5000",  # wait for the write lock rather than fail
 )
 
-_TRANSIENT = (exc.OperationalError, exc.InterfaceError, exc.InternalError, exc.TimeoutError)
+# Constraint, data and SQL errors come back the same on a retry; anything else (lost
+# connections, locks, timeouts, a server restarting) may pass.
+_PERMANENT = (exc.IntegrityError, exc.DataError, exc.ProgrammingError, exc.NotSupportedError)
 
 
 def storage_error(error: BaseException, doing: str) -> StorageError:
     """Wrap a driver error in the project's tree, saying whether a retry can help."""
     cause = error.orig if isinstance(error, exc.DBAPIError) and error.orig else error
     wrapped = StorageError(f"{doing}: {type(cause).__name__}: {str(cause)[:500]}")
-    # Lost connections, locks and timeouts pass; constraint and data errors will not.
-    permanent = isinstance(error, exc.StatementError) and not isinstance(error, _TRANSIENT)
-    wrapped.permanent = permanent
+    wrapped.permanent = isinstance(error, _PERMANENT) or (
+        # Raised before reaching the database: a value that cannot be bound.
+        isinstance(error, exc.StatementError) and not isinstance(error, exc.DBAPIError)
+    )
     return wrapped
 
 
@@ -189,7 +192,7 @@ class Database:
     @staticmethod
     def head_revision() -> str | None:
         """The newest migration this version of wfmon ships."""
-        return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+        return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
     async def ping(self, timeout_s: float = 5.0) -> float:
         """Round-trip time of a trivial query, in milliseconds; StorageError if it fails."""
@@ -206,7 +209,8 @@ class Database:
         await self.engine.dispose()
 
 
-def _alembic_config(connection: sa.Connection | None = None) -> Config:
+def alembic_config(connection: sa.Connection | None = None) -> Config:
+    """Alembic's configuration, built in code (no alembic.ini); see migrations/env.py."""
     config = Config()
     # ConfigParser interpolates `%`; a path may contain one.
     config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
@@ -217,7 +221,7 @@ def _alembic_config(connection: sa.Connection | None = None) -> Config:
 
 
 def _run_upgrade(connection: sa.Connection, revision: str) -> None:
-    command.upgrade(_alembic_config(connection), revision)
+    command.upgrade(alembic_config(connection), revision)
 
 
 def _current_revision(connection: sa.Connection) -> str | None:

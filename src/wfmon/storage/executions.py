@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from wfmon.domain.run import ExecutionResult, ExecutionStatus, StepResult
+from wfmon.domain.run import ExecutionResult, ExecutionStatus
 from wfmon.storage.db import Database
 from wfmon.storage.records import (
     ExecutionDetail,
     ExecutionSummary,
-    assertion_to_json,
+    clean_text,
+    execution_row,
+    step_rows,
 )
 from wfmon.storage.tables import executions, step_results
 
@@ -28,66 +30,6 @@ MISSED_REASON = "missed: no scheduler was running at this slot"
 
 StatusFilter = ExecutionStatus | Collection[ExecutionStatus] | None
 SlotKey = tuple[str, str, datetime]
-
-
-def _text(value: str | None) -> str | None:
-    # PostgreSQL text cannot hold NUL, and a response body can; one such excerpt must not
-    # fail the batch of results it is written with.
-    if value is None or "\x00" not in value:
-        return value
-    return value.replace("\x00", "\ufffd")
-
-
-def execution_row(result: ExecutionResult, *, claimed_by: str | None = None) -> dict[str, Any]:
-    """The `executions` row of a finished execution."""
-    if result.status is ExecutionStatus.RUNNING:
-        raise ValueError(f"{result.workflow}: only finished executions can be recorded")
-    return {
-        "workflow": result.workflow,
-        "location": result.location,
-        "slot_at": result.slot_at,
-        "trigger": result.trigger,
-        "status": result.status.value,
-        "attempts": result.attempts,
-        "started_at": result.started_at,
-        "finished_at": result.finished_at,
-        "duration_ms": result.duration_ms,
-        "error": _text(result.reason),
-        "workflow_version": result.workflow_version,
-        "claimed_by": claimed_by,
-    }
-
-
-def step_rows(execution_id: int, steps: Sequence[StepResult]) -> list[dict[str, Any]]:
-    """The `step_results` rows of one execution, numbered in the order the steps ran."""
-    rows = []
-    for position, step in enumerate(steps):
-        timings = step.timings
-        rows.append(
-            {
-                "execution_id": execution_id,
-                "position": position,
-                "name": step.name,
-                "type": step.type,
-                "status": step.status.value,
-                "started_at": step.started_at,
-                "dns_ms": timings.dns_ms,
-                "connect_ms": timings.connect_ms,
-                "tls_ms": timings.tls_ms,
-                "ttfb_ms": timings.ttfb_ms,
-                "total_ms": timings.total_ms,
-                "response_status": step.response_status,
-                "error": _text(step.error),
-                "assertions": [assertion_to_json(a) for a in step.assertions],
-                "extracted": step.extracted,
-                "request": step.request,
-                "response_headers": step.response_headers,
-                "body_excerpt": _text(step.body_excerpt),
-                "body_truncated": step.body_truncated,
-                "redirects": step.redirects,
-            }
-        )
-    return rows
 
 
 class ExecutionRepository:
@@ -262,7 +204,7 @@ class ExecutionRepository:
         update = (
             sa.update(executions)
             .where(*conditions)
-            .values(status=status.value, finished_at=now, error=_text(reason))
+            .values(status=status.value, finished_at=now, error=clean_text(reason))
             .returning(executions.c.id)
         )
         async with self._db.write() as conn:
@@ -330,6 +272,16 @@ class ExecutionRepository:
         async with self._db.read() as conn:
             return int((await conn.execute(query)).scalar_one())
 
+    async def last_slots(self) -> dict[tuple[str, str], datetime]:
+        """The latest slot dealt with (run, missed, aborted...) per (workflow, location):
+        where the scheduler resumes after a restart."""
+        query = sa.select(
+            executions.c.workflow, executions.c.location, sa.func.max(executions.c.slot_at)
+        ).group_by(executions.c.workflow, executions.c.location)
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return {(w, loc): _as_utc(slot) for w, loc, slot in rows if slot is not None}
+
     async def latest_per_workflow(self) -> dict[str, ExecutionSummary]:
         """Each workflow's most recently started execution (running ones included)."""
         async with self._db.read() as conn:
@@ -387,3 +339,11 @@ def _latest_per_workflow() -> sa.Select[Any]:
 
 
 _LATEST_PER_WORKFLOW = _latest_per_workflow()
+
+
+def _as_utc(value: datetime) -> datetime:
+    # max() over the UTC-normalising column type comes back as the raw stored value on
+    # SQLite (a naive datetime or text): normalise it here.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

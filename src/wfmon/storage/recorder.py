@@ -39,7 +39,9 @@ class BatchRecorder:
     `submit()` queues a result and returns a future of its execution id (None when its slot
     had already been recorded); `record()` awaits that future. A failed batch sets a
     StorageError on each of its futures, so no result is dropped silently, and the
-    recorder carries on with the next batch.
+    recorder carries on with the next batch. A batch refused for good (a permanent error,
+    such as a value the database cannot store) is retried one result at a time, so only
+    the offending result fails.
     """
 
     def __init__(
@@ -162,12 +164,22 @@ class BatchRecorder:
             raise
         except Exception as error:  # any failure must reach the callers, not end the loop
             self.failed_flushes += 1
+            permanent = getattr(error, "permanent", False)
+            if permanent and len(batch) > 1:
+                # One result the database refuses (a value it cannot store) must not take
+                # its neighbours down with it: write them one by one to find it.
+                log.warning(
+                    "a batch was refused; writing its results one by one",
+                    extra={"event": "storage.recorder.batch_split", "batch": len(batch)},
+                )
+                for item in batch:
+                    await self._flush([item])
+                return
             log.error(
                 "recording a batch failed",
                 exc_info=error,
                 extra={"event": "storage.recorder.flush_failed", "batch": len(batch)},
             )
-            permanent = getattr(error, "permanent", False)
             for _, future in batch:
                 if not future.done():
                     # One exception per caller: sharing one would chain their tracebacks.

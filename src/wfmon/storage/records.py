@@ -1,7 +1,8 @@
-"""Read models: what the repositories return, one frozen dataclass per kind of row.
+"""How domain objects become rows, and rows become read models.
 
-They carry the database id and whatever the schema adds (removal time, claimer) on top of
-the domain objects, and are what the API and dashboard render.
+Writes take domain objects (`execution_row`, `step_rows`); reads return frozen read models
+(`from_row`), which carry the database id and what the schema adds (removal time,
+claimer) on top of the domain objects, and are what the API and dashboard render.
 """
 
 from __future__ import annotations
@@ -11,9 +12,97 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from wfmon.domain.run import AssertionResult, ExecutionStatus, StepResult, StepStatus, Timings
+from wfmon.domain.run import (
+    AssertionResult,
+    ExecutionResult,
+    ExecutionStatus,
+    StepResult,
+    StepStatus,
+    Timings,
+)
 
 Row = Mapping[Any, Any]  # a RowMapping, or a plain dict in tests
+
+
+# -- writes: domain objects to rows ----------------------------------------------------
+
+
+def clean_text(value: str | None) -> str | None:
+    """Text that every engine can store.
+
+    PostgreSQL text cannot hold NUL, and a response body can; one such excerpt must not
+    fail the batch of results it is written with, so NUL becomes U+FFFD.
+    """
+    if value is None or "\x00" not in value:
+        return value
+    return value.replace("\x00", "\ufffd")
+
+
+def execution_row(result: ExecutionResult) -> dict[str, Any]:
+    """The `executions` row of a finished execution (none claimed it: `record_many`)."""
+    if result.status is ExecutionStatus.RUNNING:
+        raise ValueError(f"{result.workflow}: only finished executions can be recorded")
+    return {
+        "workflow": result.workflow,
+        "location": result.location,
+        "slot_at": result.slot_at,
+        "trigger": result.trigger,
+        "status": result.status.value,
+        "attempts": result.attempts,
+        "started_at": result.started_at,
+        "finished_at": result.finished_at,
+        "duration_ms": result.duration_ms,
+        "error": clean_text(result.reason),
+        "workflow_version": result.workflow_version,
+        "claimed_by": None,
+    }
+
+
+def step_rows(execution_id: int, steps: Sequence[StepResult]) -> list[dict[str, Any]]:
+    """The `step_results` rows of one execution, numbered in the order the steps ran."""
+    rows = []
+    for position, step in enumerate(steps):
+        timings = step.timings
+        rows.append(
+            {
+                "execution_id": execution_id,
+                "position": position,
+                "name": step.name,
+                "type": step.type,
+                "status": step.status.value,
+                "started_at": step.started_at,
+                "dns_ms": timings.dns_ms,
+                "connect_ms": timings.connect_ms,
+                "tls_ms": timings.tls_ms,
+                "ttfb_ms": timings.ttfb_ms,
+                "total_ms": timings.total_ms,
+                "response_status": step.response_status,
+                "error": clean_text(step.error),
+                "assertions": [assertion_to_json(a) for a in step.assertions],
+                "extracted": step.extracted,
+                "request": step.request,
+                "response_headers": step.response_headers,
+                "body_excerpt": clean_text(step.body_excerpt),
+                "body_truncated": step.body_truncated,
+                "redirects": step.redirects,
+            }
+        )
+    return rows
+
+
+def assertion_to_json(assertion: AssertionResult) -> dict[str, Any]:
+    """An `expect:` outcome as stored in `step_results.assertions`."""
+    return {
+        "check": assertion.check,
+        "operator": assertion.operator,
+        "expected": assertion.expected,
+        "actual": assertion.actual,
+        "passed": assertion.passed,
+        "message": assertion.message,
+    }
+
+
+# -- reads: rows to read models ----------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -37,18 +126,6 @@ class ExecutionSummary:
     @classmethod
     def from_row(cls, row: Row) -> ExecutionSummary:
         return cls(**_execution_fields(row))
-
-
-def assertion_to_json(assertion: AssertionResult) -> dict[str, Any]:
-    """An `expect:` outcome as stored in `step_results.assertions`."""
-    return {
-        "check": assertion.check,
-        "operator": assertion.operator,
-        "expected": assertion.expected,
-        "actual": assertion.actual,
-        "passed": assertion.passed,
-        "message": assertion.message,
-    }
 
 
 def assertion_from_json(data: Mapping[str, Any]) -> AssertionResult:

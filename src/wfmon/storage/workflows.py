@@ -61,8 +61,13 @@ class WorkflowRepository:
         set_["removed_at"] = None
         self._upsert = stmt.on_conflict_do_update(index_elements=["name"], set_=set_)
 
-    async def sync(self, configured: Sequence[Workflow], now: datetime) -> SyncReport:
+    async def sync(
+        self, configured: Sequence[Workflow], now: datetime, *, remove_missing: bool = True
+    ) -> SyncReport:
         """Make the table match the config: upsert by name, mark the missing as removed.
+
+        `remove_missing=False` only upserts (a one-off `wfmon check` of one config must not
+        mark the daemon's other workflows removed).
 
         A change is a different `Workflow.version`; a workflow that merely moved in its file
         gets its new `source` without being reported. Removed ones keep their row (and so
@@ -98,7 +103,7 @@ class WorkflowRepository:
             removed = sorted(
                 name
                 for name, row in current.items()
-                if row.removed_at is None and name not in wanted
+                if remove_missing and row.removed_at is None and name not in wanted
             )
             if rows:
                 await conn.execute(self._upsert, rows)

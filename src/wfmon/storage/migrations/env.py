@@ -4,9 +4,16 @@ wfmon runs migrations itself (`Database.upgrade()`, `wfmon db upgrade`) and hand
 an open connection through `config.attributes["connection"]`: no alembic.ini, and the
 migration shares the caller's transaction and its PostgreSQL advisory lock.
 
-For a developer writing a migration, the Alembic CLI also works with a URL, e.g.
-`alembic -c /dev/null -x url=sqlite:///dev.db revision --autogenerate -m "..."` after
-setting script_location; `render_as_batch` keeps ALTERs working on SQLite.
+To write a migration, autogenerate it against a database at the current head:
+
+    from alembic import command
+    from wfmon.storage.db import alembic_config
+    config = alembic_config()
+    config.set_main_option("sqlalchemy.url", "sqlite:///dev.db")
+    command.revision(config, message="add x", autogenerate=True, rev_id="0002")
+
+then review it and make it self-contained (no imports from tables.py). `render_as_batch`
+keeps ALTERs working on SQLite, which recreates the table instead.
 """
 
 from __future__ import annotations

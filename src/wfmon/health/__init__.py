@@ -1,0 +1,1 @@
+"""The daemon's own health: checks it runs on itself and its target, stored as rows."""
