@@ -245,3 +245,31 @@ workflows:
     result = await engine.run(wf)
     assert result.status is ExecutionStatus.ERROR
     assert (result.reason or "").startswith("s: connection:")
+
+
+async def test_cleanup_that_needs_a_missing_value_is_skipped_with_the_reason(
+    lab: Lab, engine: Engine, workflows_from: WorkflowsFromText
+) -> None:
+    [wf] = workflows_from(
+        one(
+            lab,
+            """
+      - name: login
+        type: http
+        url: "{{ vars.base }}/status/503"
+        extract: {token: {json: "$.token"}}
+      - name: logout
+        type: http
+        url: "{{ vars.base }}/echo"
+        headers: {Authorization: "Bearer {{ steps.login.token }}"}
+        always_run: true
+""",
+        )
+    )
+    result = await engine.run(wf)
+    assert result.status is ExecutionStatus.FAILED
+    assert result.reason == "login: status: expected < 400, got 503"
+    logout = result.steps[1]
+    assert logout.status is StepStatus.SKIPPED
+    assert (logout.error or "").startswith("not run: template")
+    assert "echo" not in lab.hits  # it never reached the server

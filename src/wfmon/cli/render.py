@@ -32,23 +32,16 @@ def ms(value: float | None) -> str:
 
 
 def steps_table(result: ExecutionResult) -> Table:
+    """One row per step with its timings (ms); failure details go below the table."""
     table = Table(title=f"{result.workflow} @ {result.location}", title_justify="left")
-    for column in (
-        "step",
-        "type",
-        "status",
-        "http",
-        "dns ms",
-        "connect ms",
-        "tls ms",
-        "ttfb ms",
-        "total ms",
-        "detail",
-    ):
-        table.add_column(column, justify="right" if "ms" in column else "left")
+    table.add_column("step", overflow="fold")
+    table.add_column("type")
+    table.add_column("status", no_wrap=True)
+    table.add_column("code", justify="right")
+    for phase in ("dns", "connect", "tls", "ttfb", "total"):
+        table.add_column(phase, justify="right", no_wrap=True)
     for step in result.steps:
         t = step.timings
-        detail = step.reason or ""
         table.add_row(
             Text(step.name),  # Text: names are shown as written, never parsed as markup
             step.type,
@@ -59,9 +52,21 @@ def steps_table(result: ExecutionResult) -> Table:
             ms(t.tls_ms),
             ms(t.ttfb_ms),
             ms(t.total_ms) if step.status is not StepStatus.SKIPPED else "",
-            Text(detail),
         )
+    table.caption = "times in ms; connect includes the TLS handshake for https"
     return table
+
+
+def failure_lines(result: ExecutionResult) -> list[Text]:
+    """The failing step's assertion (expected vs actual) or error, one line each."""
+    lines = []
+    for step in result.steps:
+        if step.reason:
+            line = Text("  ✗ ", style="red")
+            line.append(f"{step.name}: ", style="bold")
+            line.append(step.reason)
+            lines.append(line)
+    return lines
 
 
 def summary_line(result: ExecutionResult, execution_id: int | None) -> Text:
@@ -73,8 +78,8 @@ def summary_line(result: ExecutionResult, execution_id: int | None) -> Text:
         text.append(f" after {result.attempts} attempts")
     if execution_id is not None:
         text.append(f" (execution {execution_id})")
-    if result.status is not ExecutionStatus.SUCCEEDED and result.reason:
-        text.append(f"\n  {result.reason}", style="red")
+    if result.status is not ExecutionStatus.SUCCEEDED and result.error:
+        text.append(f"\n  {result.error}", style="red")
     return text
 
 

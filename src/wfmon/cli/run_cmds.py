@@ -22,7 +22,14 @@ from wfmon.cli.common import (
     run,
     settings,
 )
-from wfmon.cli.render import ms, result_json, status_text, steps_table, summary_line
+from wfmon.cli.render import (
+    failure_lines,
+    ms,
+    result_json,
+    status_text,
+    steps_table,
+    summary_line,
+)
 from wfmon.config.loader import load
 from wfmon.domain.run import ExecutionResult, ExecutionStatus
 
@@ -67,6 +74,8 @@ def check(
         print(json.dumps(result_json(result, execution_id), default=str, indent=2))
     else:
         console.print(steps_table(result))
+        for line in failure_lines(result):
+            console.print(line)
         console.print(summary_line(result, execution_id))
     if result.status is not ExecutionStatus.SUCCEEDED:
         raise typer.Exit(EXIT_FAILED)

@@ -97,8 +97,10 @@ class StepResult:
     @property
     def reason(self) -> str | None:
         """Why this step did not succeed, in one line."""
-        if self.status is StepStatus.SUCCEEDED or self.status is StepStatus.SKIPPED:
+        if self.status is StepStatus.SUCCEEDED:
             return None
+        if self.status is StepStatus.SKIPPED:
+            return self.error  # why a cleanup step did not run, if it says
         failed = self.failed_assertion
         if failed is not None:
             return failed.describe()

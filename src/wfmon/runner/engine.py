@@ -11,7 +11,7 @@ import asyncio
 import ssl
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -120,6 +120,8 @@ class Engine:
                             results.append(_skipped(step, self.clock.now()))
                             continue
                         result = await self._run_step(step, ctx)
+                        if status is not ExecutionStatus.SUCCEEDED:
+                            result = _cleanup_without_inputs(result)
                         results.append(result)
                         if (
                             status is ExecutionStatus.SUCCEEDED
@@ -219,6 +221,14 @@ class Engine:
             elif any(not a.passed for a in outcome.assertions):
                 status = StepStatus.FAILED
         return _to_result(step, started, status, error, outcome, ctx.redactor)
+
+
+def _cleanup_without_inputs(result: StepResult) -> StepResult:
+    """A cleanup step that needs a value an earlier, failed step never produced (logout
+    without a token) did not fail: it had nothing to clean up. Skipped, with the reason."""
+    if result.status is StepStatus.ERROR and (result.error or "").startswith("template "):
+        return replace(result, status=StepStatus.SKIPPED, error=f"not run: {result.error}")
+    return result
 
 
 def _skipped(step: StepBase, now: datetime) -> StepResult:

@@ -236,9 +236,15 @@ class HttpStep(StepBase):
         status = view.status or 0
         ranges = parse_status(exp.status) if exp.status is not None else ((100, 399),)
         expected_text = exp.status if exp.status is not None else "< 400"
+        passed = any(lo <= status <= hi for lo, hi in ranges)
         checks: list[AssertionResult] = [
             AssertionResult(
-                "status", "in", expected_text, status, any(lo <= status <= hi for lo, hi in ranges)
+                "status",
+                "in",
+                expected_text,
+                status,
+                passed,
+                "" if passed else f"status: expected {expected_text}, got {status}",
             )
         ]
         checks += assertions.check_duration(exp.max_duration, total_ms)
