@@ -93,7 +93,7 @@ class Plan:
     probes: int  # per blackbox measurement
 
 
-FULL = Plan(concurrency=32, executions=5000, warmup=300, repeats=3, probes=2000)
+FULL = Plan(concurrency=32, executions=5000, warmup=300, repeats=5, probes=2000)
 QUICK = Plan(concurrency=32, executions=300, warmup=50, repeats=1, probes=200)
 
 
@@ -472,6 +472,8 @@ def machine(loop_name: str) -> dict[str, Any]:
         "aiohttp": aiohttp.__version__,
         "loop": loop_name,
         "nginx": nginx.stderr.strip().removeprefix("nginx version: nginx/"),
+        # Other work on the machine moves every figure: worth seeing beside them.
+        "load_avg_1m": round(os.getloadavg()[0], 2),
     }
 
 
@@ -501,7 +503,8 @@ def print_report(
 ) -> None:
     print(
         f"machine: {info['cpus']} CPUs ({info['cpu_model']}), Python {info['python']}, "
-        f"aiohttp {info['aiohttp']}, loop {info['loop']}, nginx {info['nginx']}"
+        f"aiohttp {info['aiohttp']}, loop {info['loop']}, nginx {info['nginx']}, "
+        f"load average {info['load_avg_1m']} at the start"
     )
     print(
         f"plan: concurrency {plan.concurrency}, {plan.executions} executions per measurement "
@@ -560,6 +563,7 @@ def as_json(
 
 
 async def bench_all(plan: Plan, loop_name: str, want_json: bool, blackbox: bool) -> None:
+    info = machine(loop_name)
     root = Path(tempfile.mkdtemp(prefix="wfmon-bench-"))
     try:
         with running(lambda: start_nginx(root)) as (nginx, port):
@@ -572,7 +576,6 @@ async def bench_all(plan: Plan, loop_name: str, want_json: bool, blackbox: bool)
             rows = await count_rows(root)
         if rows != rec.submitted:
             raise BenchError(f"{rows} rows recorded for {rec.submitted} executions")
-        info = machine(loop_name)
         print_report(info, plan, figures, box)
         print(f"\nrecorded: {rows} executions in SQLite, equal to the executions run with it")
         if want_json:

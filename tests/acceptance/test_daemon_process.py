@@ -85,9 +85,11 @@ def python_workflow(name: str, fn: str, every: str = "1s", extra: str = "") -> s
     )
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not await check():
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 20.0) -> None:
+    """Poll a condition on another process's database until it holds (or fail at the
+    deadline): there is no in-process event to wait on."""
+    async with asyncio.timeout(within):
+        while not await check():  # noqa: ASYNC110  # the condition lives in another process
             await asyncio.sleep(0.05)
 
 

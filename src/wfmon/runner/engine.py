@@ -81,6 +81,7 @@ class Engine:
         self, workflow: Workflow, location: str, slot_at: datetime, trigger: str, attempt: int = 1
     ) -> ExecutionResult:
         started = self.clock.now()
+        t0 = self.clock.monotonic()
         redactor = Redactor()
         run_id = uuid.uuid4().hex
         context: dict[str, Any] = {
@@ -148,6 +149,7 @@ class Engine:
             attempts=attempt,
             trigger=trigger,
             workflow_version=workflow.version,
+            elapsed_ms=(self.clock.monotonic() - t0) * 1000.0,
         )
 
     async def _after_timeout(

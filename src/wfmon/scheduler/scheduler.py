@@ -247,7 +247,10 @@ class Scheduler:
             if decision.missed:
                 self._track(self._record_missed(plan, decision.missed, decision.reason, now))
             for slot in decision.run:
-                trigger = "schedule" if slot == due[-1] and len(due) == 1 else "catch-up"
+                # Late by more than the grace (after downtime, or a workflow's first slot
+                # long before it was added) is a catch-up run: it does not count as lag.
+                late = (now - start_at(slot, plan.offset_s)).total_seconds()
+                trigger = "schedule" if late <= self.options.max_late_s else "catch-up"
                 self._start(plan, slot, trigger)
                 started += 1
             plan.last_slot = due[-1]
@@ -304,8 +307,9 @@ class Scheduler:
             finally:
                 self._waiting -= 1
             try:
-                began = self._clock.now()
-                self.stats.lags_s.append((began - start_at(slot, plan.offset_s)).total_seconds())
+                if trigger == "schedule":  # a catch-up run is late by design: not lag
+                    lag = self._clock.now() - start_at(slot, plan.offset_s)
+                    self.stats.lags_s.append(lag.total_seconds())
                 result = await self._engine.run(
                     workflow, location=location, slot_at=slot, trigger=trigger
                 )
