@@ -20,11 +20,12 @@ from wfmon.app import build_app
 from wfmon.clock import ScaledClock
 from wfmon.daemon import Daemon
 from wfmon.demo.server import running_shop
+from wfmon.demo.state import DEFAULT_ADMIN_TOKEN
 from wfmon.domain.run import ExecutionResult
 from wfmon.events import Event, Subscriber
 from wfmon.settings import Settings
 
-ADMIN_TOKEN = "demo-admin"
+ADMIN_TOKEN = DEFAULT_ADMIN_TOKEN  # a demo: known to whoever reads the banner
 
 
 def demo_config(port: int) -> str:

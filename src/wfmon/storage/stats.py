@@ -317,13 +317,12 @@ class StatsRepository:
         if not qs:
             return {}
         key = group if group is not None else sa.literal("")
-        partition = {"partition_by": group} if group is not None else {}
         ranked = (
             sa.select(
                 key.label("grp"),
                 value.label("v"),
-                sa.func.row_number().over(order_by=value, **partition).label("rn"),
-                sa.func.count().over(**partition).label("n"),
+                sa.func.row_number().over(partition_by=group, order_by=value).label("rn"),
+                sa.func.count().over(partition_by=group).label("n"),
             )
             .where(*conditions, value.is_not(None))
             .subquery()
