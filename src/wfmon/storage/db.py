@@ -167,7 +167,7 @@ class Database:
         except DB_ERRORS as error:
             raise storage_error(error, "database write failed") from error
 
-    async def upgrade(self, revision: str = "head") -> None:
+    async def upgrade(self, revision: str = "heads") -> None:
         """Apply pending migrations (Alembic), in one transaction. Safe to call every start."""
         try:
             async with self.write() as conn:
@@ -191,8 +191,10 @@ class Database:
 
     @staticmethod
     def head_revision() -> str | None:
-        """The newest migration this version of wfmon ships."""
-        return ScriptDirectory.from_config(alembic_config()).get_current_head()
+        """The newest migration(s) this version of wfmon ships ("a+b" while features
+        branch from a common parent: `upgrade()` applies every head)."""
+        heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+        return "+".join(sorted(heads)) if heads else None
 
     async def ping(self, timeout_s: float = 5.0) -> float:
         """Round-trip time of a trivial query, in milliseconds; StorageError if it fails."""
@@ -226,7 +228,8 @@ def _run_upgrade(connection: sa.Connection, revision: str) -> None:
 
 def _current_revision(connection: sa.Connection) -> str | None:
     context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
-    return context.get_current_revision()
+    heads = context.get_current_heads()
+    return "+".join(sorted(heads)) if heads else None
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
