@@ -22,7 +22,8 @@ USER_AGENT = f"wfmon/{__version__} (+synthetic monitoring)"
 
 @dataclass
 class PhaseTimer:
-    """Filled by aiohttp trace callbacks for one request (monotonic seconds)."""
+    """Filled by aiohttp trace callbacks for one request (monotonic seconds); `start` is set
+    by the caller just before it sends the request."""
 
     clock: Clock
     start: float = 0.0
@@ -31,7 +32,6 @@ class PhaseTimer:
     conn_start: float | None = None
     conn_end: float | None = None
     headers_end: float | None = None
-    reused: bool = False
 
     def dns_ms(self) -> float | None:
         if self.dns_start is None or self.dns_end is None:
@@ -56,11 +56,6 @@ def _timer(ctx: SimpleNamespace) -> PhaseTimer | None:
     return timer if isinstance(timer, PhaseTimer) else None
 
 
-async def _on_request_start(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
-    if (t := _timer(ctx)) is not None:
-        t.start = t.clock.monotonic()
-
-
 async def _on_dns_start(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
     if (t := _timer(ctx)) is not None:
         t.dns_start = t.clock.monotonic()
@@ -81,11 +76,6 @@ async def _on_conn_end(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
         t.conn_end = t.clock.monotonic()
 
 
-async def _on_reuse(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
-    if (t := _timer(ctx)) is not None:
-        t.reused = True
-
-
 async def _on_request_end(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
     # Fires when the status line and headers have arrived: time to first byte.
     if (t := _timer(ctx)) is not None:
@@ -93,13 +83,13 @@ async def _on_request_end(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
 
 
 def _trace_config() -> aiohttp.TraceConfig:
+    # Only the signals timings need: each one costs a few microseconds on every request.
+    # The request's start is taken by the caller (PhaseTimer.start).
     trace = aiohttp.TraceConfig()
-    trace.on_request_start.append(_on_request_start)
     trace.on_dns_resolvehost_start.append(_on_dns_start)
     trace.on_dns_resolvehost_end.append(_on_dns_end)
     trace.on_connection_create_start.append(_on_conn_start)
     trace.on_connection_create_end.append(_on_conn_end)
-    trace.on_connection_reuseconn.append(_on_reuse)
     trace.on_request_end.append(_on_request_end)
     return trace
 

@@ -58,6 +58,7 @@ async def test_a_passing_journey_shares_extracted_values(
             "$.headers.X-Token": tok-123456
             "$.method": POST
 """,
+            extra="    keep_responses: always",
         )
     )
     result = await engine.run(wf)
@@ -171,6 +172,7 @@ async def test_body_over_the_cap_is_cut_and_marked(
         url: "{{ vars.base }}/big?n=3000000"
         expect: {body: {contains: x}}
 """,
+            extra="    keep_responses: always",
         )
     )
     result = await engine.run(wf)
@@ -273,3 +275,25 @@ async def test_cleanup_that_needs_a_missing_value_is_skipped_with_the_reason(
     assert logout.status is StepStatus.SKIPPED
     assert (logout.error or "").startswith("not run: template")
     assert "echo" not in lab.hits  # it never reached the server
+
+
+async def test_responses_are_kept_for_failures_only_by_default(
+    lab: Lab, engine: Engine, workflows_from: WorkflowsFromText
+) -> None:
+    [wf] = workflows_from(
+        one(lab, """
+      - name: ok
+        type: http
+        url: "{{ vars.base }}/json"
+      - name: bad
+        type: http
+        url: "{{ vars.base }}/status/500"
+""")
+    )
+    result = await engine.run(wf)
+    ok, bad = result.steps
+    assert ok.body_excerpt is None
+    assert ok.response_headers == {}
+    assert ok.response_status == 200  # the status and timings are always kept
+    assert bad.body_excerpt == "status page"
+    assert "Content-Type" in bad.response_headers

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from wfmon.cli import config_cmds, daemon_cmds, db_cmds, demo_cmds, run_cmds
+from wfmon.cli import config_cmds, daemon_cmds, db_cmds, demo_cmds, run_cmds, status_cmds
 from wfmon.demo.cli import demo_target_command
 
 app = typer.Typer(
@@ -17,6 +17,7 @@ app = typer.Typer(
 config_cmds.register(app)
 run_cmds.register(app)
 daemon_cmds.register(app)
+status_cmds.register(app)
 demo_cmds.register(app)
 app.add_typer(db_cmds.app, name="db")
 app.command("demo-target", help="Serve the Farmers Market demo shop (the target to monitor).")(

@@ -248,6 +248,7 @@ def _load_workflow(
         catch_up=spec.catch_up or defaults.catch_up,
         jitter_s=spec.jitter if spec.jitter is not None else defaults.jitter,
         concurrency=spec.concurrency or defaults.concurrency,
+        keep_responses=spec.keep_responses or defaults.keep_responses,
         steps=tuple(spec.steps),
         version=_version(item, all_vars),
         source=f"{file}:{line}",

@@ -111,6 +111,7 @@ class DefaultsSpec(Model):
     catch_up: str = "one"
     jitter: Duration = 0.0
     concurrency: int = Field(default=1, ge=1, le=100)
+    keep_responses: Literal["failures", "always"] = "failures"
 
     @field_validator("catch_up")
     @classmethod
@@ -154,6 +155,9 @@ def workflow_model() -> type[Model]:
         catch_up: str | None = None  # after downtime: one | none | all | all(max N)
         jitter: Duration | None = None  # spread start times by up to this, per workflow
         concurrency: int | None = Field(default=None, ge=1, le=100)  # overlapping runs
+        # Response headers and body excerpts are stored for failed steps only, unless
+        # `always`: a month of every-minute successes would otherwise be mostly bodies.
+        keep_responses: Literal["failures", "always"] | None = None
         steps: steps_type = Field(min_length=1)
 
         @field_validator("catch_up")

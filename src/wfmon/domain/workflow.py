@@ -49,6 +49,7 @@ class Workflow:
     catch_up: str = "one"  # what runs after downtime: one | none | all | all(max N)
     jitter_s: float = 0.0  # the most a slot's start may be delayed (stable per workflow)
     concurrency: int = 1  # runs of this workflow that may overlap
+    keep_responses: str = "failures"  # response headers and body kept: failures | always
     version: str = ""  # a hash of the definition: changes when the config does
     source: str = ""  # "file:line" where it is defined
     definition: Mapping[str, Any] = field(default_factory=dict)  # as written, for storage/API

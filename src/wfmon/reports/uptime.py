@@ -64,8 +64,8 @@ def coverage(
     inside = sorted(t for t in times if start <= t <= end)
     if not inside and before is None:
         period = max((end - start).total_seconds(), 0.0)
-        gaps = (Gap(start, end),) if period > 0 else ()
-        return Coverage(start, end, interval_s, 0, 0.0, gaps, period)
+        silent = (Gap(start, end),) if period > 0 else ()
+        return Coverage(start, end, interval_s, 0, 0.0, silent, period)
     points = [before if before is not None and before < start else start, *inside, end]
     up = 0.0
     longest = 0.0

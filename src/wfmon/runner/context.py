@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -36,6 +37,7 @@ class StepContext:
     clock: Clock
     limits: EngineLimits
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    keep_responses: str = "failures"
 
     def secret(self, value: Any) -> None:
         """Mark a value secret: masked in everything stored or printed from now on."""
@@ -53,7 +55,7 @@ class StepOutcome:
     error: str | None = None
     request: dict[str, Any] = field(default_factory=dict)
     response_status: int | None = None
-    response_headers: dict[str, str] = field(default_factory=dict)
-    body_excerpt: str | None = None
+    response_headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes | None = None  # as read (up to the read cap); the engine keeps an excerpt
     body_truncated: bool = False
     redirects: list[str] = field(default_factory=list)

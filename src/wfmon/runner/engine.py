@@ -8,8 +8,10 @@ a failure are skipped, except `always_run` ones (cleanup), which still run.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import math
+import os
 import ssl
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -36,6 +38,16 @@ from wfmon.runner.context import EngineLimits, StepContext, StepOutcome
 
 # Cleanup steps get their own deadline even after the workflow's has passed, but no more.
 CLEANUP_GRACE_S = 10.0
+
+
+# Run ids only need to be unique: a per-process random prefix and a counter cost nothing,
+# where uuid4() reads the OS random source on every run (4% of the engine's time).
+_RUN_PREFIX = os.urandom(6).hex() + "-"
+_RUN_COUNTER = itertools.count(1)
+
+
+class _WorkflowTimeout(Exception):
+    """The workflow's deadline passed while a step ran."""
 
 
 @dataclass
@@ -83,7 +95,7 @@ class Engine:
         started = self.clock.now()
         t0 = self.clock.monotonic()
         redactor = Redactor()
-        run_id = uuid.uuid4().hex
+        run_id = f"{_RUN_PREFIX}{next(_RUN_COUNTER):x}"
         context: dict[str, Any] = {
             "vars": dict(workflow.vars),
             "steps": {},
@@ -109,27 +121,29 @@ class Engine:
             clock=self.clock,
             limits=self.limits,
             outputs=context["steps"],
+            keep_responses=workflow.keep_responses,
         )
         results: list[StepResult] = []
         status = ExecutionStatus.SUCCEEDED
         error: str | None = None
+        # One timer per step: the sooner of the step's own deadline and the workflow's.
+        deadline = asyncio.get_running_loop().time() + workflow.timeout_s
         try:
             try:
-                async with asyncio.timeout(workflow.timeout_s):
-                    for step in workflow.steps:
-                        if status is not ExecutionStatus.SUCCEEDED and not step.always_run:
-                            results.append(_skipped(step, self.clock.now()))
-                            continue
-                        result = await self._run_step(step, ctx)
-                        if status is not ExecutionStatus.SUCCEEDED:
-                            result = _cleanup_without_inputs(result)
-                        results.append(result)
-                        if (
-                            status is ExecutionStatus.SUCCEEDED
-                            and result.status is not StepStatus.SUCCEEDED
-                        ):
-                            status = STEP_TO_EXECUTION[result.status]
-            except TimeoutError:
+                for step in workflow.steps:
+                    if status is not ExecutionStatus.SUCCEEDED and not step.always_run:
+                        results.append(_skipped(step, self.clock.now()))
+                        continue
+                    result = await self._run_step(step, ctx, deadline=deadline)
+                    if status is not ExecutionStatus.SUCCEEDED:
+                        result = _cleanup_without_inputs(result)
+                    results.append(result)
+                    if (
+                        status is ExecutionStatus.SUCCEEDED
+                        and result.status is not StepStatus.SUCCEEDED
+                    ):
+                        status = STEP_TO_EXECUTION[result.status]
+            except _WorkflowTimeout:
                 status = ExecutionStatus.TIMEOUT
                 error = f"workflow timed out after {workflow.timeout_s:g}s"
                 await self._after_timeout(workflow, ctx, results, error)
@@ -180,18 +194,27 @@ class Engine:
                 results.append(_skipped(step, self.clock.now()))
 
     async def _run_step(
-        self, step: StepBase, ctx: StepContext, limit: float | None = None
+        self,
+        step: StepBase,
+        ctx: StepContext,
+        limit: float | None = None,
+        deadline: float = math.inf,
     ) -> StepResult:
+        """Run one step within its timeout (or `limit`); raises _WorkflowTimeout when the
+        workflow's `deadline` (loop time) comes first."""
         started = self.clock.now()
         t0 = self.clock.monotonic()
         outcome: StepOutcome | None = None
         status = StepStatus.SUCCEEDED
         error: str | None = None
         timeout = step.effective_timeout if limit is None else limit
+        own = asyncio.get_running_loop().time() + timeout
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout_at(min(own, deadline)):
                 outcome = await step.run(ctx)
         except TimeoutError:
+            if deadline < own:
+                raise _WorkflowTimeout from None
             status, error = StepStatus.TIMEOUT, f"step timed out after {timeout:g}s"
         except (TemplateRenderError, MissingEnv) as exc:
             status, error = StepStatus.ERROR, str(exc)
@@ -222,7 +245,10 @@ class Engine:
                 status, error = StepStatus.ERROR, outcome.error
             elif any(not a.passed for a in outcome.assertions):
                 status = StepStatus.FAILED
-        return _to_result(step, started, status, error, outcome, ctx.redactor)
+        keep = ctx.keep_responses == "always"
+        return _to_result(
+            step, started, status, error, outcome, ctx.redactor, keep, self.limits.max_stored_body
+        )
 
 
 def _cleanup_without_inputs(result: StepResult) -> StepResult:
@@ -248,6 +274,8 @@ def _to_result(
     error: str | None,
     outcome: StepOutcome,
     redactor: Redactor,
+    keep_response: bool,
+    max_stored_body: int,
 ) -> StepResult:
     secret_names = outcome.secret_outputs
     extracted = {
@@ -258,16 +286,26 @@ def _to_result(
     assertions = tuple(
         a
         if not redactor
-        else type(a)(
-            check=a.check,
-            operator=a.operator,
+        else replace(
+            a,
             expected=redactor.value(a.expected),
             actual=redactor.value(a.actual),
-            passed=a.passed,
             message=redactor.text(a.message),
         )
         for a in outcome.assertions
     )
+    headers: dict[str, str] = {}
+    excerpt: str | None = None
+    truncated = outcome.body_truncated
+    # Headers and body are what a person debugging a failure needs; for successes they are
+    # most of the stored bytes, so they are kept only when asked (keep_responses: always).
+    if keep_response or status is not StepStatus.SUCCEEDED:
+        headers = redactor.headers(outcome.response_headers)
+        if outcome.body is not None:
+            excerpt = redactor.text(
+                outcome.body[:max_stored_body].decode("utf-8", errors="replace")
+            )
+            truncated = truncated or len(outcome.body) > max_stored_body
     return StepResult(
         name=step.name,
         type=_type(step),
@@ -279,10 +317,8 @@ def _to_result(
         error=redactor.text(error) if error else None,
         request=redactor.value(outcome.request),
         response_status=outcome.response_status,
-        response_headers=redactor.headers(outcome.response_headers),
-        body_excerpt=redactor.text(outcome.body_excerpt)
-        if outcome.body_excerpt
-        else outcome.body_excerpt,
-        body_truncated=outcome.body_truncated,
+        response_headers=headers,
+        body_excerpt=excerpt,
+        body_truncated=truncated,
         redirects=tuple(outcome.redirects),
     )

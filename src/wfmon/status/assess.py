@@ -215,15 +215,17 @@ def heartbeat_rule(facts: StatusFacts, now: datetime, t: Thresholds) -> Iterator
 
 def checks_rule(facts: StatusFacts, now: datetime, t: Thresholds) -> Iterator[Finding]:
     for check in facts.checks:
-        if (
-            check.ok
-            or check.name == checks.HEARTBEAT
-            or not _fresh(check.checked_at, facts, now, t)
-        ):
+        if check.ok or check.name == checks.HEARTBEAT:
+            continue
+        advice = _check_advice(check.name, check.detail, check.data)
+        if not _fresh(check.checked_at, facts, now, t):
+            # The daemon stopped checking (the heartbeat rule says so): no verdict on a
+            # stale result, but a full disk may be why it stopped, so it is still advice.
+            yield Finding(advice=f"{advice} (as of {clock_time(check.checked_at, now)})")
             continue
         yield Finding(
             Reason("check_failing", Level.DEGRADED, f"{check.name}: {check.detail}", check.name),
-            _check_advice(check.name, check.detail, check.data),
+            advice,
         )
 
 
@@ -307,7 +309,10 @@ def ago_words(when: datetime, now: datetime) -> str:
 
 def _failing(name: str, spell: FailureSpell, now: datetime) -> Finding:
     since = clock_time(spell.since, now)
-    summary = f"failed {spell.failed} of the last {spell.runs} runs since {since}"
+    if spell.failed == spell.runs:
+        summary = f"failed its last {spell.runs} runs, since {since}"
+    else:
+        summary = f"failed {spell.failed} of the last {spell.runs} runs since {since}"
     if spell.latest_ok:
         summary += " (the latest succeeded)"
     advice = f"{name} {summary}"

@@ -16,7 +16,7 @@ from wfmon.domain.run import ExecutionStatus
 from wfmon.domain.workflow import Workflow
 from wfmon.errors import StorageError
 from wfmon.health import checks
-from wfmon.status.plans import WorkflowPlan, plan_from_record, plan_from_workflow
+from wfmon.status.plans import WorkflowPlan, plans_for
 from wfmon.storage import (
     Database,
     ExecutionRepository,
@@ -193,14 +193,7 @@ async def _gather_tables(
 
     records = await WorkflowRepository(db).list()
     last_slots = await executions.last_slots()
-    seen_locations: dict[str, set[str]] = {}
-    for name, location in last_slots:
-        seen_locations.setdefault(name, set()).add(location)
-    if configured is not None:
-        created = {r.name: r.created_at for r in records}
-        plans = {w.name: plan_from_workflow(w, created.get(w.name)) for w in configured}
-    else:
-        plans = {r.name: plan_from_record(r, seen_locations.get(r.name, ())) for r in records}
+    plans = plans_for(records, last_slots, configured)
 
     hour = await stats.status_counts(now - HOUR)
     day = await stats.status_counts(now - DAY)

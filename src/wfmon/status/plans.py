@@ -9,7 +9,7 @@ jitter) that the stored definition, written as in YAML, leaves out.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -119,3 +119,21 @@ def _seconds(value: Any) -> float:
         return parse_duration(value)
     except ValueError:
         return 0.0
+
+
+def plans_for(
+    records: Sequence[WorkflowRecord],
+    seen: Mapping[tuple[str, str], object],
+    configured: Sequence[Workflow] | None = None,
+) -> dict[str, WorkflowPlan]:
+    """Each workflow's plan by name: from `configured` when given (with the time the
+    database first saw each), else from the stored `records`. `seen` is keyed by the
+    (workflow, location) pairs that have executions, e.g. `ExecutionRepository.last_slots()`.
+    """
+    if configured is not None:
+        created = {r.name: r.created_at for r in records}
+        return {w.name: plan_from_workflow(w, created.get(w.name)) for w in configured}
+    locations: dict[str, set[str]] = {}
+    for name, location in seen:
+        locations.setdefault(name, set()).add(location)
+    return {r.name: plan_from_record(r, locations.get(r.name, ())) for r in records}

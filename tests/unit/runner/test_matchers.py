@@ -75,3 +75,34 @@ def test_the_failing_operator_is_reported() -> None:
 def test_bad_operators_are_refused_at_load(written: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         normalise_matcher(written)
+
+
+JSON_DOC = {"a": {"b": [10, {"c": None}]}, "items": [{"id": 1}, {"id": 2}], "n": 0}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "$",
+        "$.a",
+        "$.a.b",
+        "$.a.b[0]",
+        "$.a.b[1].c",  # present, null
+        "$.a.b[5]",  # out of range
+        "$.missing",
+        "$.n",
+        "$.a.b.c",  # a member of a list: absent
+        "$.items[*].id",  # not simple: the full engine
+        "$..id",
+    ],
+)
+def test_the_fast_path_agrees_with_the_jsonpath_engine(path: str) -> None:
+    from wfmon.runner.jsonpaths import _is_multi, compile_path, query
+
+    matches = compile_path(path).findall(JSON_DOC)
+    expected = (
+        (False, None)
+        if not matches
+        else (True, matches[0] if len(matches) == 1 and not _is_multi(path) else list(matches))
+    )
+    assert query(path, JSON_DOC) == expected

@@ -175,7 +175,7 @@ class HttpStep(StepBase):
         first_timer: PhaseTimer | None = None
         hops = 0
         while True:
-            timer = PhaseTimer(ctx.clock)
+            timer = PhaseTimer(ctx.clock, start=ctx.clock.monotonic())
             first_timer = first_timer or timer
             async with ctx.session.request(
                 method,
@@ -209,7 +209,7 @@ class HttpStep(StepBase):
                     continue
                 body, truncated = await _read_capped(resp, cap)
                 view = assertions.ResponseView(
-                    status=resp.status, headers=dict(resp.headers), body=body, truncated=truncated
+                    status=resp.status, headers=resp.headers, body=body, truncated=truncated
                 )
                 total_ms = (ctx.clock.monotonic() - start) * 1000.0
                 outcome.timings = Timings(
@@ -220,11 +220,9 @@ class HttpStep(StepBase):
                     total_ms=total_ms,
                 )
                 outcome.response_status = resp.status
-                outcome.response_headers = dict(resp.headers)
-                outcome.body_excerpt = body[: limits.max_stored_body].decode(
-                    "utf-8", errors="replace"
-                )
-                outcome.body_truncated = truncated or len(body) > limits.max_stored_body
+                outcome.response_headers = resp.headers
+                outcome.body = body
+                outcome.body_truncated = truncated
                 self._evaluate(view, total_ms, outcome)
                 break
         if outcome.timings.total_ms == 0.0:
