@@ -20,20 +20,17 @@ import asyncio
 import contextlib
 import importlib.metadata
 import json
-import os
-import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import psutil  # type: ignore[import-untyped]  # no stubs: types-psutil is not in [dev]
@@ -46,12 +43,34 @@ from wfmon.httpclient import HttpClientFactory
 from wfmon.runner.engine import Engine
 from wfmon.storage import BatchRecorder, ExecutionRepository, open_database
 
-NGINX = "/usr/sbin/nginx"
+# Run as a script, bench/ is on sys.path; mypy, run from the repository root, names the
+# module bench._target.
+if TYPE_CHECKING:
+    from bench._target import (
+        PATH,
+        BenchError,
+        free_port,
+        machine,
+        running,
+        spawn,
+        start_nginx,
+        wait_ready,
+    )
+else:
+    from _target import (
+        PATH,
+        BenchError,
+        free_port,
+        machine,
+        running,
+        spawn,
+        start_nginx,
+        wait_ready,
+    )
+
 BLACKBOX = "/usr/bin/prometheus-blackbox-exporter"
 THROUGHPUT_TARGET = 0.7  # engine / bare executions per second, recording on
 BLACKBOX_REFERENCE_US = 600.0  # the exporter's CPU per probe, measured before
-BODY = b'{"status": "ok", "service": "bench", "version": "1.0.0", "checks": {"db": "ok"}}\n'
-PATH = "/health.json"
 
 WORKFLOW_YAML = """\
 workflows:
@@ -78,10 +97,6 @@ modules:
       fail_if_body_not_matches_regexp:
         - '"status"\\s*:\\s*"ok"'
 """
-
-
-class BenchError(RuntimeError):
-    """A request or an execution did not do what the benchmark expects."""
 
 
 @dataclass(frozen=True)
@@ -146,104 +161,12 @@ One = Callable[[int], Awaitable[None]]
 # --- processes ---------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def nginx_conf(root: Path, port: int) -> str:
-    # As root the master hands workers to `nobody`, who cannot read a 0700 temp dir.
-    user = "user root;" if os.geteuid() == 0 else ""
-    temps = "\n".join(
-        f"  {kind}_temp_path {root}/{kind};"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    return f"""daemon off;
-master_process on;
-worker_processes 1;
-{user}
-pid {root}/nginx.pid;
-error_log {root}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-  access_log off;
-{temps}
-  types {{ application/json json; }}
-  keepalive_requests 1000000;
-  server {{
-    listen 127.0.0.1:{port};
-    root {root}/www;
-  }}
-}}
-"""
-
-
-def start_nginx(root: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    (root / "www").mkdir()
-    (root / "www" / PATH.lstrip("/")).write_bytes(BODY)
-    conf = root / "nginx.conf"
-    conf.write_text(nginx_conf(root, port))
-    cmd = [NGINX, "-p", f"{root}/", "-e", f"{root}/error.log", "-c", str(conf)]
-    return spawn(cmd, root / "nginx.out"), port
-
-
 def start_blackbox(root: Path) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     conf = root / "blackbox.yml"
     conf.write_text(BLACKBOX_YAML)
     cmd = [BLACKBOX, f"--config.file={conf}", f"--web.listen-address=127.0.0.1:{port}"]
     return spawn(cmd, root / "blackbox.out"), port
-
-
-def spawn(cmd: list[str], log: Path) -> subprocess.Popen[bytes]:
-    # Output to a file, not a pipe: nobody reads a pipe while we measure, and a full one
-    # would stall the server.
-    with log.open("wb") as out:
-        return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@contextlib.contextmanager
-def running(
-    start: Callable[[], tuple[subprocess.Popen[bytes], int]],
-) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    process, port = start()
-    try:
-        yield process, port
-    finally:
-        stop(process)
-
-
-def tail(log: Path) -> str:
-    with contextlib.suppress(OSError):
-        return log.read_text(errors="replace")[-500:].strip()
-    return ""
-
-
-async def wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    name = log.stem
-    async with aiohttp.ClientSession() as session:
-        for _ in range(100):
-            if process.poll() is not None:
-                raise BenchError(f"{name} exited with {process.returncode}: {tail(log)}")
-            with contextlib.suppress(aiohttp.ClientError):
-                async with session.get(url) as resp:
-                    if resp.status == 200:
-                        return
-            await asyncio.sleep(0.05)
-    raise BenchError(f"{name} did not answer {url} within 5 s")
 
 
 # --- the timed loop ----------------------------------------------------------------------
@@ -368,7 +291,7 @@ def load_workflow(root: Path, url: str) -> Workflow:
 @contextlib.asynccontextmanager
 async def recording_to(root: Path) -> AsyncIterator[Recording]:
     database = await open_database(f"sqlite:///{root}/wfmon.db")
-    recorder = BatchRecorder(ExecutionRepository(database), max_batch=256, max_delay_s=0.05)
+    recorder = BatchRecorder(ExecutionRepository(database))  # the product's defaults
     await recorder.start()
     try:
         yield Recording(recorder)
@@ -461,28 +384,6 @@ def probe_one(session: aiohttp.ClientSession, url: str) -> One:
 
 
 # --- report ------------------------------------------------------------------------------
-
-
-def machine(loop_name: str) -> dict[str, Any]:
-    nginx = subprocess.run([NGINX, "-v"], capture_output=True, text=True, check=False)
-    return {
-        "cpus": os.cpu_count(),
-        "cpu_model": platform.processor() or _cpu_model(),
-        "python": platform.python_version(),
-        "aiohttp": aiohttp.__version__,
-        "loop": loop_name,
-        "nginx": nginx.stderr.strip().removeprefix("nginx version: nginx/"),
-        # Other work on the machine moves every figure: worth seeing beside them.
-        "load_avg_1m": round(os.getloadavg()[0], 2),
-    }
-
-
-def _cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return "unknown"
 
 
 def ratios(figures: dict[str, Figure]) -> dict[str, dict[str, float]]:

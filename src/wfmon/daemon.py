@@ -21,6 +21,7 @@ from wfmon.config.loader import LoadResult, load
 from wfmon.config.schema import DaemonSpec
 from wfmon.events import Event, EventBus
 from wfmon.health.monitor import HealthMonitor, HealthOptions
+from wfmon.reports.service import report_service
 from wfmon.scheduler.scheduler import Scheduler, SchedulerOptions
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,14 @@ class Daemon:
             ]
             if spec.watch:
                 tasks.append(asyncio.create_task(self._watch(), name="watch"))
+            tasks.append(
+                asyncio.create_task(
+                    report_service(
+                        app, spec.report_interval, self.stop, health_interval_s=spec.health_interval
+                    ),
+                    name="reports",
+                )
+            )
             await self.stop.wait()
             log.info(
                 "stopping: in-flight runs get %g s",

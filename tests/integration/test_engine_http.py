@@ -281,14 +281,17 @@ async def test_responses_are_kept_for_failures_only_by_default(
     lab: Lab, engine: Engine, workflows_from: WorkflowsFromText
 ) -> None:
     [wf] = workflows_from(
-        one(lab, """
+        one(
+            lab,
+            """
       - name: ok
         type: http
         url: "{{ vars.base }}/json"
       - name: bad
         type: http
         url: "{{ vars.base }}/status/500"
-""")
+""",
+        )
     )
     result = await engine.run(wf)
     ok, bad = result.steps
@@ -297,3 +300,25 @@ async def test_responses_are_kept_for_failures_only_by_default(
     assert ok.response_status == 200  # the status and timings are always kept
     assert bad.body_excerpt == "status page"
     assert "Content-Type" in bad.response_headers
+
+
+async def test_phase_timings_for_a_new_named_host_and_a_reused_connection(
+    lab: Lab, engine: Engine, workflows_from: WorkflowsFromText
+) -> None:
+    [wf] = workflows_from(f"""
+workflows:
+  - name: timed
+    schedule: {{every: 1m}}
+    steps:
+      - {{name: first, type: http, url: "http://localhost:{lab.port}/json"}}
+      - {{name: again, type: http, url: "http://localhost:{lab.port}/json"}}
+""")
+    result = await engine.run(wf)
+    first, again = (s.timings for s in result.steps)
+    assert first.dns_ms is not None  # a name: looked up
+    assert first.connect_ms is not None  # a new connection
+    assert first.ttfb_ms is not None
+    assert first.total_ms >= first.dns_ms + first.connect_ms + first.ttfb_ms - 0.5
+    assert again.dns_ms is None  # the connection is reused: no lookup, no connect
+    assert again.connect_ms is None
+    assert again.ttfb_ms is not None

@@ -74,15 +74,19 @@ def configured(name: str, schedule: Any, **fields: Any) -> Workflow:
     sched = Schedule(cron=schedule) if isinstance(schedule, str) else Schedule(**schedule)
     written = schedule if isinstance(schedule, str) else {"every": f"{schedule['every_s']:g}s"}
     return Workflow(
-        name=name, steps=(), schedule=sched, definition={"name": name, "schedule": written}, **fields
+        name=name,
+        steps=(),
+        schedule=sched,
+        definition={"name": name, "schedule": written},
+        **fields,
     )
 
 
-async def heartbeats(
-    repo: HealthCheckRepository, times: Iterable[datetime], **data: Any
-) -> None:
+async def heartbeats(repo: HealthCheckRepository, times: Iterable[datetime], **data: Any) -> None:
     for when in times:
-        await repo.add(when, "heartbeat", True, None, "up", {"instance": "host-1", "pid": 7, **data})
+        await repo.add(
+            when, "heartbeat", True, None, "up", {"instance": "host-1", "pid": 7, **data}
+        )
 
 
 # -- storage aggregates -------------------------------------------------------------------
@@ -142,7 +146,7 @@ async def test_counts_slots_errors_and_recent_runs(db: Database) -> None:
     counts = await stats.status_counts(T0, at(30))
     slots = await stats.slot_counts(T0, at(30))
     errors = await stats.error_counts(T0, at(60))
-    recent = await stats.recent_runs(T0, per_workflow=3)
+    recent = await stats.recent_runs(["a", "nothing"], T0, per_workflow=3)
 
     assert counts["a"].by_status == {S: 2, F: 3, E: 1, M: 1}  # the 30th minute is excluded
     assert (slots["a"].ran, slots["a"].missed) == (4, 2)  # 5, 10, 15, 20; 25, 30
@@ -158,6 +162,7 @@ async def test_counts_slots_errors_and_recent_runs(db: Database) -> None:
     assert next(e for e in errors if e.status is M).last_at == at(30)
     # Newest first, and only runs that ran (not the missed ones).
     assert [(r.slot_at, r.status) for r in recent["a"]] == [(at(22), F), (at(20), S), (at(15), E)]
+    assert "nothing" not in recent
 
 
 async def test_health_check_rounds_and_counts(db: Database) -> None:
@@ -274,55 +279,56 @@ async def test_a_report_of_a_day(db: Database) -> None:
     assert report.daemon.ratio == pytest.approx(23 / 24)
 
 
+class StoppingClock(FakeClock):
+    """A fake clock that sets `stop` once a sleep takes it past `until`: the service runs
+    its loop for a few simulated hours in no real time, then stops."""
+
+    def __init__(self, start: datetime, until: datetime, stop: asyncio.Event) -> None:
+        super().__init__(start)
+        self._until = until
+        self._stop = stop
+
+    async def sleep(self, seconds: float) -> None:
+        self.advance(seconds)
+        if self.now() > self._until:
+            self._stop.set()
+        await asyncio.sleep(0)
+
+
 async def test_the_service_writes_reports_on_the_hour(
     db: Database, database_url: str, tmp_path: Path
 ) -> None:
     stop = asyncio.Event()
-
-    class StoppingClock(FakeClock):
-        async def sleep(self, seconds: float) -> None:
-            self.advance(seconds)
-            if self.now() > at(150):
-                stop.set()
-            await asyncio.sleep(0)
-
-    clock = StoppingClock(at(10))
-    settings = Settings(tmp_path / "wfmon.yaml", tmp_path / "data", database_url)
+    clock = StoppingClock(at(10), until=at(150), stop=stop)
+    settings = Settings(tmp_path / "wfmon.yaml", tmp_path / "reports", database_url)
     await HealthCheckRepository(db).add(at(30), "heartbeat", True)
     async with build_app(settings, clock=clock) as app:
         await report_service(app, 3600, stop)
 
-    names = sorted(p.name for p in (tmp_path / "data").iterdir())
+    names = sorted(p.name for p in (tmp_path / "reports").iterdir())
     assert names == [
         "report-20260301T1300.json",
         "report-20260301T1300.md",
         "report-20260301T1400.json",
         "report-20260301T1400.md",
     ]
-    first = json.loads((tmp_path / "data" / "report-20260301T1300.json").read_text())
+    first = json.loads((tmp_path / "reports" / "report-20260301T1300.json").read_text())
     assert first["period"]["start"] == "2026-03-01T12:00:00+00:00"
     assert first["daemon"]["rounds"] == 1
-    assert "# wfmon report 2026-03-01 13:00 to 2026-03-01 14:00 UTC" in (
-        tmp_path / "data" / "report-20260301T1400.md"
-    ).read_text()
+    assert (
+        "# wfmon report 2026-03-01 13:00 to 2026-03-01 14:00 UTC"
+        in (tmp_path / "reports" / "report-20260301T1400.md").read_text()
+    )
 
 
 async def test_a_report_that_cannot_be_written_does_not_stop_the_service(
     db: Database, database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     stop = asyncio.Event()
-
-    class StoppingClock(FakeClock):
-        async def sleep(self, seconds: float) -> None:
-            self.advance(seconds)
-            if self.now() > at(150):
-                stop.set()
-            await asyncio.sleep(0)
-
-    blocked = tmp_path / "data"
+    blocked = tmp_path / "reports"
     blocked.write_text("a file where the data directory should be")
     settings = Settings(tmp_path / "wfmon.yaml", blocked, database_url)
-    async with build_app(settings, clock=StoppingClock(at(10))) as app:
+    async with build_app(settings, clock=StoppingClock(at(10), at(150), stop)) as app:
         with caplog.at_level(logging.ERROR):
             await report_service(app, 3600, stop)
 
@@ -333,7 +339,7 @@ async def test_a_report_that_cannot_be_written_does_not_stop_the_service(
 async def test_write_report_names_files_by_the_period_end(
     db: Database, database_url: str, tmp_path: Path
 ) -> None:
-    settings = Settings(tmp_path / "wfmon.yaml", tmp_path / "data", database_url)
+    settings = Settings(tmp_path / "wfmon.yaml", tmp_path / "reports", database_url)
     async with build_app(settings, clock=FakeClock(at(61))) as app:
         paths = await write_report(app, at(60), 3600, directory=tmp_path / "out")
 
@@ -345,7 +351,9 @@ async def test_write_report_names_files_by_the_period_end(
 # -- the CLI (SQLite file) ------------------------------------------------------------------
 
 
-async def _seed_recent(url: str, now: datetime, *, disk_ok: bool = True, beats: bool = True) -> None:
+async def _seed_recent(
+    url: str, now: datetime, *, disk_ok: bool = True, beats: bool = True
+) -> None:
     """An hour of a healthy daemon ending at `now`: a workflow every 5 minutes, every slot
     run, a heartbeat every 5 minutes."""
     db = await open_database(url)
@@ -479,3 +487,13 @@ def test_report_refuses_bad_arguments_and_missing_databases(
     result = invoke(sqlite_url, *args)
 
     assert result.exit_code == code
+
+
+def test_status_of_an_unusable_database_url_is_down_and_hides_the_password() -> None:
+    result = invoke("mysql://wfmon:s3cret-pass@db.example/wfmon", "status", "--json")
+
+    assert result.exit_code == 2
+    data = json.loads(result.output)
+    assert data["assessment"]["level"] == "DOWN"
+    assert data["database"]["url"] == "mysql://wfmon:***@db.example/wfmon"
+    assert "s3cret-pass" not in result.output

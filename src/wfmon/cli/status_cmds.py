@@ -39,7 +39,13 @@ from wfmon.reports import FORMATS, all_passed, build_report, render, validate
 from wfmon.reports.model import Report
 from wfmon.reports.render import Format
 from wfmon.status import assess, recommend
-from wfmon.status.facts import DEFAULT_HEALTH_INTERVAL_S, DatabaseFacts, StatusFacts, gather
+from wfmon.status.facts import (
+    DEFAULT_HEALTH_INTERVAL_S,
+    DatabaseFacts,
+    StatusFacts,
+    gather,
+    unavailable,
+)
 from wfmon.status.render import StatusView, status_json
 from wfmon.status.render import render as render_status
 from wfmon.storage.db import open_database
@@ -51,12 +57,11 @@ def register(app: typer.Typer) -> None:
 
 
 def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
-    """Is the monitor healthy? Database, workflows, health checks, schedules, a verdict
-    and what to do about it.
+    """Is monitoring healthy? A verdict with its reasons, and what to do about it.
 
-    Reads only the database. Schedules come from the stored workflows, or from the config
-    when -c is given. Exit codes: 0 HEALTHY, 1 DEGRADED, 2 DOWN, 3 UNKNOWN (the daemon
-    never ran against this database).
+    Reads only the database; schedules are the stored ones, or the config's with -c.
+
+    Exit codes: 0 HEALTHY, 1 DEGRADED, 2 DOWN, 3 UNKNOWN (the daemon never ran here).
     """
     conf = settings(config)
     workflows, interval_s = _configured(conf.config_path) if config is not None else (None, None)
@@ -71,7 +76,7 @@ def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
         try:
             db = await open_database(conf.database_url, upgrade=False)
         except StorageError as error:
-            return StatusFacts(DatabaseFacts(_redacted(conf.database_url), error=str(error)))
+            return unavailable(_redacted(conf.database_url), str(error))
         try:
             return await gather(db, now, workflows=workflows, default_interval_s=default)
         finally:
@@ -105,11 +110,9 @@ def report(
         ),
     ] = False,
 ) -> None:
-    """Uptime, executions against the schedule, durations, failures by reason, daemon
-    uptime and scheduler lag over a period.
+    """Uptime, schedule adherence, durations, failures, daemon uptime over a period.
 
-    Exit codes: 0, or with --validate 0 when every target passes and 1 otherwise; 2 when
-    the arguments are wrong or the database cannot be read.
+    Exit codes: 0; with --validate, 1 when a target fails; 2 for bad arguments or no database.
     """
     if fmt not in FORMATS:
         raise typer.BadParameter(f"use one of {', '.join(FORMATS)}", param_hint="--format")
@@ -163,13 +166,15 @@ def report(
         err_console.print(f"report written to {output}", markup=False)
 
 
-def _configured(path: Path) -> tuple[Sequence[Workflow], float | None]:
-    """The config's workflows and health interval; problems are printed, not fatal (the
-    workflows that loaded are used)."""
+def _configured(path: Path) -> tuple[Sequence[Workflow] | None, float | None]:
+    """The config's workflows and health interval. Problems are printed, not fatal: the
+    workflows that loaded are used, and without any config file the stored schedules are
+    (an exit code of its own would be mistaken for a verdict)."""
     result = load(path, check_env=False)
     print_problems(result.problems)
     if not result.files:
-        raise typer.Exit(EXIT_CONFIG)
+        err_console.print("using the schedules stored in the database instead", markup=False)
+        return None, None
     return result.workflows, result.daemon.health_interval
 
 

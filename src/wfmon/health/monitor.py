@@ -107,6 +107,7 @@ class HealthMonitor:
                 "version": __version__,
                 "started_at": self._started_at.isoformat(),
                 "uptime_s": uptime,
+                "interval_s": self.options.interval_s,
                 "workflows": len({k[0] for k in self._scheduler.plans}),
                 "claimed": stats.claimed,
                 "finished": stats.finished,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from wfmon.domain.workflow import Workflow
@@ -127,8 +127,3 @@ def expected_slots(plan: WorkflowPlan | None, after: datetime, until: datetime) 
         return count_slots(plan.schedule, after, until) * len(plan.locations)
     except ValueError:
         return None
-
-
-def status_totals(report: Report) -> Mapping[str, int]:
-    """Executions in the period by status name, for summaries."""
-    return {status.value: n for status, n in sorted(report.totals.by_status.items())}

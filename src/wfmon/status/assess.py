@@ -234,8 +234,9 @@ def workflows_rule(facts: StatusFacts, now: datetime, t: Thresholds) -> Iterator
     failing: list[str] = []
     judged = 0
     for wf in facts.workflows:
-        active = wf.plan is None or wf.plan.enabled
-        if not active:
+        # Only what the daemon is meant to run: a workflow removed from the config (still
+        # listed for a day with its runs) or disabled in it is shown but not judged.
+        if wf.plan is None or not wf.plan.enabled:
             continue
         if wf.recent:
             judged += 1
@@ -384,7 +385,7 @@ def _check_advice(name: str, detail: str, data: dict[str, object]) -> str:
 def _all_green(facts: StatusFacts, now: datetime) -> Reason:
     beat = facts.heartbeat
     alive = f"daemon alive (last heartbeat {ago_words(beat.checked_at, now)})" if beat else ""
-    active = sum(1 for w in facts.workflows if w.plan is None or w.plan.enabled)
+    active = sum(1 for w in facts.workflows if w.plan is not None and w.plan.enabled)
     parts = [
         alive,
         f"{active} workflow{_s(active)} without repeated failures",

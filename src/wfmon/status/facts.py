@@ -198,8 +198,10 @@ async def _gather_tables(
     hour = await stats.status_counts(now - HOUR)
     day = await stats.status_counts(now - DAY)
     durations = await stats.duration_percentiles(now - DAY, qs=(50, 95))
-    recent = await stats.recent_runs(now - RECENT_WINDOW, RECENT_RUNS)
     latest = await executions.latest_per_workflow()
+    # Configured workflows, and any other that ran in the last day.
+    names = sorted(plans.keys() | day.keys())
+    recent = await stats.recent_runs(names, now - RECENT_WINDOW, RECENT_RUNS)
 
     workflows = tuple(
         WorkflowFacts(
@@ -212,8 +214,7 @@ async def _gather_tables(
             recent=tuple(RunFacts.from_summary(r) for r in recent.get(name, ())),
             last_slots={loc: slot for (wf, loc), slot in last_slots.items() if wf == name},
         )
-        # Configured workflows, and any other that ran in the last day.
-        for name in sorted(plans.keys() | day.keys())
+        for name in names
     )
     return StatusFacts(
         database=database,

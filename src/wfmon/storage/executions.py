@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from wfmon.domain.run import ExecutionResult, ExecutionStatus
+from wfmon.storage import sqlite_bulk
 from wfmon.storage.db import Database
 from wfmon.storage.records import (
     ExecutionDetail,
@@ -122,6 +123,9 @@ class ExecutionRepository:
         """
         if not results:
             return []
+        if self._db.dialect == "sqlite":
+            async with self._db.write() as conn:
+                return await sqlite_bulk.record_many(conn, results)
         rows = [execution_row(r) for r in results]
         async with self._db.write() as conn:
             inserted = await conn.execute(self._insert_slots, rows)

@@ -45,7 +45,7 @@ class BatchRecorder:
     """
 
     def __init__(
-        self, repo: BatchWriter, *, max_batch: int = 256, max_delay_s: float = 0.05
+        self, repo: BatchWriter, *, max_batch: int = 1000, max_delay_s: float = 0.25
     ) -> None:
         if max_batch < 1 or max_delay_s < 0:
             raise ValueError("max_batch must be at least 1 and max_delay_s not negative")

@@ -150,6 +150,12 @@ CASES = [
         Level.HEALTHY,
         ["all_green"],
     ),
+    (
+        "a workflow removed from the config is not judged",
+        facts(workflows=(workflow("gone", F, F, F, plan=None), workflow("b"))),
+        Level.HEALTHY,
+        ["all_green"],
+    ),
     # The database.
     (
         "database slow, measured now",

@@ -53,7 +53,12 @@ def sample() -> StatusFacts:
                 recent=failing,
                 last_slots={"local": NOW},
             ),
-            WorkflowFacts(name="search", recent=(RunFacts(NOW, S),)),
+            WorkflowFacts(
+                name="search",
+                plan=WorkflowPlan("search", Schedule(every_s=600), created_at=NOW),
+                recent=(RunFacts(NOW, S),),
+                last_slots={"local": NOW},
+            ),
         ),
     )
 
@@ -110,7 +115,7 @@ def test_the_json_carries_the_verdict_and_the_facts() -> None:
     assert checkout["last_hour"]["success_ratio"] == 0.25
     assert checkout["schedule"]["words"] == "every 15 minutes"
     assert checkout["schedule"]["next_run"] == "2026-03-01T06:15:00+00:00"
-    assert data["workflows"][1]["schedule"] is None
+    assert data["workflows"][1]["schedule"]["every_s"] == 600
     assert data["daemon"]["instance"] == "host-1"
     assert data["health_checks"][0]["ok"] is False
     assert data["recommendations"][0].startswith("disk: 200 MB free")

@@ -11,7 +11,7 @@ from yarl import URL
 
 from wfmon.config.base import ExpectBase, Matcher, Model, StepBase
 from wfmon.domain.run import AssertionResult, Timings
-from wfmon.httpclient import PhaseTimer
+from wfmon.httpclient import CURRENT_TIMER, PhaseTimer
 from wfmon.runner import assertions
 from wfmon.runner.context import StepContext, StepOutcome
 
@@ -177,54 +177,58 @@ class HttpStep(StepBase):
         while True:
             timer = PhaseTimer(ctx.clock, start=ctx.clock.monotonic())
             first_timer = first_timer or timer
-            async with ctx.session.request(
-                method,
-                url,
-                headers=headers,
-                allow_redirects=False,
-                ssl=ctx.http.ssl_context(self.verify_tls),
-                trace_request_ctx=timer,
-                **kwargs,
-            ) as resp:
-                location = resp.headers.get("Location")
-                if self.follow_redirects and resp.status in REDIRECTS and location:
-                    if hops >= max_hops:
-                        outcome.error = f"more than {max_hops} redirects (last to {location})"
-                        outcome.response_status = resp.status
-                        break
-                    hops += 1
-                    nxt = url.join(URL(location))
-                    _check_url(nxt)  # every hop is re-checked: no file:// or ftp:// hops
-                    if nxt.host != url.host:
-                        # Never carry credentials to another host (as browsers do).
-                        headers = {
-                            k: v
-                            for k, v in headers.items()
-                            if k.lower() not in ("authorization", "cookie")
-                        }
-                    if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
-                        method, kwargs = "GET", {}
-                    outcome.redirects.append(ctx.redactor.url(str(nxt)))
-                    url = nxt
-                    continue
-                body, truncated = await _read_capped(resp, cap)
-                view = assertions.ResponseView(
-                    status=resp.status, headers=resp.headers, body=body, truncated=truncated
-                )
-                total_ms = (ctx.clock.monotonic() - start) * 1000.0
-                outcome.timings = Timings(
-                    dns_ms=first_timer.dns_ms(),
-                    connect_ms=first_timer.connect_ms(),
-                    tls_ms=None,
-                    ttfb_ms=timer.ttfb_ms(),
-                    total_ms=total_ms,
-                )
-                outcome.response_status = resp.status
-                outcome.response_headers = resp.headers
-                outcome.body = body
-                outcome.body_truncated = truncated
-                self._evaluate(view, total_ms, outcome)
-                break
+            token = CURRENT_TIMER.set(timer)  # the connector reports DNS and connect to it
+            try:
+                async with ctx.session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    allow_redirects=False,
+                    ssl=ctx.http.ssl_context(self.verify_tls),
+                    **kwargs,
+                ) as resp:
+                    timer.headers_end = ctx.clock.monotonic()
+                    location = resp.headers.get("Location")
+                    if self.follow_redirects and resp.status in REDIRECTS and location:
+                        if hops >= max_hops:
+                            outcome.error = f"more than {max_hops} redirects (last to {location})"
+                            outcome.response_status = resp.status
+                            break
+                        hops += 1
+                        nxt = url.join(URL(location))
+                        _check_url(nxt)  # every hop is re-checked: no file:// or ftp:// hops
+                        if nxt.host != url.host:
+                            # Never carry credentials to another host (as browsers do).
+                            headers = {
+                                k: v
+                                for k, v in headers.items()
+                                if k.lower() not in ("authorization", "cookie")
+                            }
+                        if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
+                            method, kwargs = "GET", {}
+                        outcome.redirects.append(ctx.redactor.url(str(nxt)))
+                        url = nxt
+                        continue
+                    body, truncated = await _read_capped(resp, cap)
+                    view = assertions.ResponseView(
+                        status=resp.status, headers=resp.headers, body=body, truncated=truncated
+                    )
+                    total_ms = (ctx.clock.monotonic() - start) * 1000.0
+                    outcome.timings = Timings(
+                        dns_ms=first_timer.dns_ms(),
+                        connect_ms=first_timer.connect_ms(),
+                        tls_ms=None,
+                        ttfb_ms=timer.ttfb_ms(),
+                        total_ms=total_ms,
+                    )
+                    outcome.response_status = resp.status
+                    outcome.response_headers = resp.headers
+                    outcome.body = body
+                    outcome.body_truncated = truncated
+                    self._evaluate(view, total_ms, outcome)
+                    break
+            finally:
+                CURRENT_TIMER.reset(token)
         if outcome.timings.total_ms == 0.0:
             outcome.timings = Timings(total_ms=(ctx.clock.monotonic() - start) * 1000.0)
         return outcome
