@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
-import psutil  # type: ignore[import-untyped]  # no stubs: types-psutil is not in [dev]
+import psutil
 
 from wfmon.clock import SystemClock
 from wfmon.config.loader import load_strict

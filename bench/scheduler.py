@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import asyncpg
-import psutil  # type: ignore[import-untyped]  # no stubs: types-psutil is not in [dev]
+import psutil
 import sqlalchemy as sa
 import uvloop
 
