@@ -41,6 +41,7 @@ from wfmon.domain.run import ExecutionResult, ExecutionStatus
 from wfmon.domain.workflow import Workflow
 from wfmon.httpclient import HttpClientFactory
 from wfmon.runner.engine import Engine
+from wfmon.runtime import tune_gc
 from wfmon.storage import BatchRecorder, ExecutionRepository, open_database
 
 # Run as a script, bench/ is on sys.path; mypy, run from the repository root, names the
@@ -472,6 +473,8 @@ async def bench_all(plan: Plan, loop_name: str, want_json: bool, blackbox: bool)
             await wait_ready(nginx, url, root / "nginx.out")
             async with recording_to(root) as rec:
                 bench = Bench(plan, url, load_workflow(root, url), rec)
+                # As `wfmon run` does after start-up; process-wide, so the bare loop gets it too.
+                tune_gc()
                 figures = await run_modes(bench)
                 box = await run_blackbox(root, url, plan) if blackbox else None
             rows = await count_rows(root)

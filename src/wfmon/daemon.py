@@ -22,6 +22,7 @@ from wfmon.config.schema import DaemonSpec
 from wfmon.events import Event, EventBus
 from wfmon.health.monitor import HealthMonitor, HealthOptions
 from wfmon.reports.service import report_service
+from wfmon.runtime import tune_gc
 from wfmon.scheduler.scheduler import Scheduler, SchedulerOptions
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ class Daemon:
             options=_health_options(spec, app.settings.data_dir),
             started_at=now,
         )
+        tune_gc()  # start-up is done: what exists now lives as long as the daemon
         log.info(
             "monitoring %d workflow(s) from %s (instance %s)",
             len(result.workflows),
