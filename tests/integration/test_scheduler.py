@@ -135,7 +135,7 @@ async def test_downtime_catches_up_once_and_records_the_rest_missed(
         at(f"2026-03-01T10:0{m}") for m in range(1, 7)
     ]
     latest = (await ExecutionRepository(db).list(status=ExecutionStatus.SUCCEEDED, limit=1))[0]
-    assert latest.trigger == "schedule"  # 10:07 is the current minute's slot, 10 s late
+    assert latest.trigger == "catch-up"  # 10:07 was due before the restart: not lag
 
 
 async def test_a_restart_never_runs_a_slot_twice(

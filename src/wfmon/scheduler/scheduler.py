@@ -65,6 +65,7 @@ class Plan:
     last_slot: datetime | None
     next_slot: datetime
     generation: int
+    planned_at: datetime  # when this plan was made: slots due before it are catch-ups
     running: int = 0
 
     @property
@@ -202,6 +203,7 @@ class Scheduler:
             last_slot=last,
             next_slot=upcoming,
             generation=self._generation,
+            planned_at=now,
         )
         self._plans[plan.key] = plan
         self._push(plan)
@@ -247,11 +249,10 @@ class Scheduler:
             if decision.missed:
                 self._track(self._record_missed(plan, decision.missed, decision.reason, now))
             for slot in decision.run:
-                # Late by more than the grace (after downtime, or a workflow's first slot
-                # long before it was added) is a catch-up run: it does not count as lag.
-                late = (now - start_at(slot, plan.offset_s)).total_seconds()
-                trigger = "schedule" if late <= self.options.max_late_s else "catch-up"
-                self._start(plan, slot, trigger)
+                # A slot that was already due when this plan was made (downtime, or a new
+                # workflow's latest slot) is a catch-up run: late by design, not lag.
+                due_before = start_at(slot, plan.offset_s) < plan.planned_at
+                self._start(plan, slot, "catch-up" if due_before else "schedule")
                 started += 1
             plan.last_slot = due[-1]
             plan.next_slot = next_slot(schedule, due[-1])
