@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from wfmon.alerts.runtime import Alerting
+from wfmon.analytics.service import Analyzer
 from wfmon.app import App
 from wfmon.config.loader import LoadResult, load
 from wfmon.config.schema import DaemonSpec
@@ -46,6 +48,7 @@ class Daemon:
     reloads: int = 0
     scheduler: Scheduler | None = None
     health: HealthMonitor | None = None
+    alerting: Alerting | None = None
     config: LoadResult | None = None
 
     async def run(self) -> int:
@@ -79,6 +82,20 @@ class Daemon:
                 extra={"event": "daemon.recovered", "count": recovered},
             )
         await app.workflows.sync(result.workflows, now)
+        # Judges every execution the scheduler publishes (and analytics' anomalies); its
+        # outbox sender delivers what it decides. Subscribed before the first run.
+        self.alerting = Alerting.build(
+            db=app.db,
+            clock=app.clock,
+            config=result,
+            instance=options.instance,
+            bus=self.bus,
+            started_at=now,
+        )
+        # Learns each series' normal from every execution the scheduler publishes; resumes
+        # its saved state (or warms up from stored history) before the first run.
+        analyzer = Analyzer(app.db, self.bus, app.clock)
+        await analyzer.start()
         await scheduler.load(result.workflows, now)
         self.health = HealthMonitor(
             db=app.db,
@@ -101,6 +118,7 @@ class Daemon:
             tasks = [
                 asyncio.create_task(scheduler.run_forever(self.stop), name="scheduler"),
                 asyncio.create_task(self.health.run_forever(self.stop), name="health"),
+                asyncio.create_task(self.alerting.run(self.stop), name="alerts"),
                 *(asyncio.create_task(s(self.stop)) for s in self.services),
             ]
             if spec.watch:
@@ -123,6 +141,7 @@ class Daemon:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await analyzer.stop()
         log.info("stopped (%d run(s) cancelled)", cancelled, extra={"event": "daemon.stopped"})
         return EXIT_OK
 
@@ -138,6 +157,8 @@ class Daemon:
         added, changed, removed = self.scheduler.set_workflows(result.workflows, now)
         await self.app.workflows.sync(result.workflows, now)
         self.config = result
+        if self.alerting is not None:
+            await self.alerting.reload(result)
         log.info(
             "config reloaded: %d added, %d changed, %d removed",
             len(added),

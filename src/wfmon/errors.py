@@ -60,3 +60,26 @@ class StepError(WfmonError):
     """A step could not run (connection refused, DNS, TLS, bad response)."""
 
     permanent = False
+
+
+class NotifierError(WfmonError):
+    """A notification was not delivered.
+
+    `permanent` says whether sending the same message again can help: a 401 or a bad URL
+    will fail the same way forever (the outbox marks the row dead at once), a 503 or a
+    refused connection may pass later (the outbox retries with backoff). `retry_after` is
+    the receiver's own wish (seconds, from `Retry-After`), honoured over the backoff.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.status = status
+        self.retry_after = retry_after

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -114,13 +115,17 @@ async def test_kill_9_mid_run_then_restart(env: Env) -> None:
         first.process.kill()  # SIGKILL: nothing gets to clean up
         first.process.wait(timeout=10)
         assert [r.status for r in await env.rows("hang")] == ["running"]
-        ticks_before = len(await env.rows("tick"))
+        killed_at = datetime.now(UTC)
         second = env.start()
 
         async def recovered() -> bool:
-            return [r.status for r in await env.rows("hang")] == ["aborted"] and len(
-                await env.rows("tick")
-            ) >= ticks_before + 3
+            hang = [r.status for r in await env.rows("hang")]
+            on_time = [
+                r
+                for r in await env.rows("tick")
+                if r.trigger == "schedule" and r.status == "succeeded" and r.slot_at > killed_at
+            ]
+            return hang == ["aborted"] and len(on_time) >= 3
 
         await eventually(recovered)
         assert stop(second) == 0

@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from wfmon.storage import Database, open_database
-from wfmon.storage.tables import ALL_TABLES
+from wfmon.storage.tables import ALL_TABLES, metadata
 
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 
@@ -88,7 +88,9 @@ async def db(database_url: str) -> AsyncIterator[Database]:
     database = await open_database(database_url)
     if database.dialect == "postgresql":
         # Emptied before (not after) each test, so one that crashed cannot leak rows.
-        names = ", ".join(table.name for table in ALL_TABLES)
+        # Every feature's tables (all registered on the shared metadata), not only the
+        # initial ones: a row left by one test must not leak into the next.
+        names = ", ".join(sorted({t.name for t in ALL_TABLES} | set(metadata.tables)))
         async with database.write() as conn:
             await conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     try:

@@ -238,6 +238,8 @@ workflows:
     assert r.status is ExecutionStatus.SUCCEEDED, r.reason
     days = r.steps[0].assertions[0].actual
     assert 9.0 < days <= 10.0
+    # Recorded with every result, extracted or not: the tls_expiry alert rule reads it.
+    assert 9.0 < r.steps[0].extracted["days_to_expiry"] <= 10.0
     r = await engine.run(expiring)
     assert r.status is ExecutionStatus.FAILED
     assert "expires in 9." in (r.reason or "") or "expires in 10." in (r.reason or "")

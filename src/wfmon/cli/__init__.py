@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from wfmon.cli import config_cmds, daemon_cmds, db_cmds, demo_cmds, run_cmds, status_cmds
+from wfmon.cli import (
+    alerts_cmds,
+    analyze_cmds,
+    api_cmds,
+    config_cmds,
+    daemon_cmds,
+    db_cmds,
+    demo_cmds,
+    run_cmds,
+    status_cmds,
+)
 from wfmon.demo.cli import demo_target_command
 
 app = typer.Typer(
@@ -19,6 +29,9 @@ run_cmds.register(app)
 daemon_cmds.register(app)
 status_cmds.register(app)
 demo_cmds.register(app)
+analyze_cmds.register(app)
+alerts_cmds.register(app)
+api_cmds.register(app)
 app.add_typer(db_cmds.app, name="db")
 app.command("demo-target", help="Serve the Farmers Market demo shop (the target to monitor).")(
     demo_target_command

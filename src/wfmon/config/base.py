@@ -112,6 +112,9 @@ class StepBase(Model):
     # Values a step produces without an `extract:` entry (templates may read them).
     # None means "anything": the step returns arbitrary keys (python steps).
     builtin_outputs: ClassVar[frozenset[str] | None] = frozenset({"duration_ms"})
+    # Built-in values stored with every result (not only when extracted): facts that rules
+    # judge later, such as a certificate's days to expiry.
+    recorded_outputs: ClassVar[frozenset[str]] = frozenset()
     default_timeout: ClassVar[float] = 10.0
 
     @property

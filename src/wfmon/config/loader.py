@@ -19,6 +19,8 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from wfmon.alerts import config as alert_config
+from wfmon.alerts.config import AlertsSpec, ChannelSpec, SilenceSpec
 from wfmon.config import semantic
 from wfmon.config.schema import DaemonSpec, RootSpec, workflow_model
 from wfmon.config.yamlpos import Parsed, YamlSyntaxError, parse
@@ -35,6 +37,9 @@ class LoadResult:
     files: list[Path] = field(default_factory=list)
     vars: dict[str, Any] = field(default_factory=dict)
     daemon: DaemonSpec = field(default_factory=DaemonSpec)
+    alerts: AlertsSpec = field(default_factory=AlertsSpec)
+    channels: list[ChannelSpec] = field(default_factory=list)  # from every file
+    silences: list[SilenceSpec] = field(default_factory=list)  # from every file
 
     @property
     def ok(self) -> bool:
@@ -114,6 +119,7 @@ def load(
         result.problems.append(
             ConfigProblem(str(file), None, None, "daemon", "`daemon:` is set in more than one file")
         )
+    _merge_alerting(documents, result, env if check_env else None)
 
     seen: dict[str, str] = {}
     for file, parsed, spec in documents:
@@ -149,6 +155,39 @@ def load(
             result.workflows.append(workflow)
     result.problems.sort(key=lambda p: (p.file, p.line or 0, p.column or 0))
     return result
+
+
+def _merge_alerting(
+    documents: list[tuple[Path, Parsed, RootSpec]],
+    result: LoadResult,
+    environ: Mapping[str, str] | None,
+) -> None:
+    """`alerts:` from the one file that sets it; channels and silences from all of them."""
+    with_alerts = [(f, spec) for f, parsed, spec in documents if "alerts" in parsed.data]
+    if with_alerts:
+        result.alerts = with_alerts[0][1].alerts
+    for file, _ in with_alerts[1:]:
+        result.problems.append(
+            ConfigProblem(str(file), None, None, "alerts", "`alerts:` is set in more than one file")
+        )
+    names: set[str] = set()  # channel names of the files before this one
+    for file, parsed, spec in documents:
+        result.problems.extend(alert_config.check(file, parsed, parsed.data, environ))
+        for index, channel in enumerate(spec.channels):
+            if channel.name in names:
+                line, col = parsed.locate(("channels", index, "name"))
+                result.problems.append(
+                    ConfigProblem(
+                        str(file),
+                        line,
+                        col,
+                        f"channels[{index}].name",
+                        f"channel {channel.name!r} is also defined in another file",
+                    )
+                )
+        names.update(channel.name for channel in spec.channels)
+        result.channels.extend(spec.channels)
+        result.silences.extend(spec.silences)
 
 
 def load_strict(path: str | Path, **kwargs: Any) -> list[Workflow]:
@@ -305,8 +344,8 @@ def _real_path(data: Any, loc: tuple[Any, ...]) -> tuple[str | int, ...]:
         if in_list or (isinstance(cur, dict) and part in cur):
             out.append(part)
             cur = cur[part]
-        elif isinstance(cur, dict) and cur.get("type") == part:
-            continue  # the discriminator tag pydantic adds for a step type
+        elif isinstance(cur, dict) and part in (cur.get("type"), cur.get("kind")):
+            continue  # the discriminator tag pydantic adds (a step type, a rule or channel kind)
         elif isinstance(part, str) and ("[" in part or part in _TYPE_WORDS):
             continue  # a union member's name ("int", "list[...]", "function-after[...]")
         else:
@@ -326,17 +365,15 @@ def _message(err: Any, data: Any, path: tuple[str | int, ...]) -> tuple[str, str
         return f"unknown key {key!r}", (f"did you mean {close[0]!r}?" if close else None)
     if kind == "missing":
         return f"missing required key {str(path[-1])!r}" if path else "missing", None
-    if kind == "union_tag_invalid":
-        from wfmon.runner.steps import STEP_TYPES
-
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        what, names = _union_members(path)
         tag = str(err.get("ctx", {}).get("tag", ""))
-        close = difflib.get_close_matches(tag, list(STEP_TYPES), n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"one of {', '.join(STEP_TYPES)}"
-        return f"unknown step type {tag!r}", hint
-    if kind == "union_tag_not_found":
-        from wfmon.runner.steps import STEP_TYPES
-
-        return "missing step `type`", f"one of {', '.join(STEP_TYPES)}"
+        if kind == "union_tag_not_found":
+            field = "kind" if what != "step type" else "type"
+            return f"missing {what.split()[0]} `{field}`", f"one of {', '.join(names)}"
+        close = difflib.get_close_matches(tag, names, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"one of {', '.join(names)}"
+        return f"unknown {what} {tag!r}", hint
     msg = str(err["msg"])
     if kind == "string_type" and isinstance(err.get("input"), bool):
         return msg, "YAML reads yes/no/on/off/true/false as booleans: quote the text"
@@ -346,6 +383,21 @@ def _message(err: Any, data: Any, path: tuple[str | int, ...]) -> tuple[str, str
     if kind == "string_pattern_mismatch" and path and path[-1] == "name":
         return msg, "step names are read in templates as steps.NAME: use letters, digits and _"
     return msg, None
+
+
+def _union_members(path: tuple[str | int, ...]) -> tuple[str, list[str]]:
+    """Which tagged union an error is in, from where it is: steps, channels or rules."""
+    if "channels" in path:
+        from wfmon.alerts.notifiers import CHANNEL_KINDS
+
+        return "channel kind", list(CHANNEL_KINDS)
+    if "rules" in path:
+        from wfmon.alerts.rulespecs import RULE_KINDS
+
+        return "rule kind", list(RULE_KINDS)
+    from wfmon.runner.steps import STEP_TYPES
+
+    return "step type", list(STEP_TYPES)
 
 
 def _known_keys() -> list[str]:
@@ -358,6 +410,7 @@ def _known_keys() -> list[str]:
     models: list[Any] = [RootSpec, DefaultsSpec, RetrySpec, ScheduleSpec, StepBase, Extraction]
     models += [Auth, BasicAuth, workflow_model()]
     models += list(STEP_TYPES.values())
+    models += alert_config.MODELS
     for model in models:
         for name, info in model.model_fields.items():
             keys.add(info.alias or name)

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, TypeAdapter, WithJsonSchema, field_validator, model_validator
 
+from wfmon.alerts.config import AlertsSpec, ChannelSpec, SilenceSpec, WorkflowAlertsSpec
 from wfmon.config.base import Duration, Model
 from wfmon.scheduler.cron import validate_cron, validate_timezone
 
@@ -158,6 +159,7 @@ def workflow_model() -> type[Model]:
         # Response headers and body excerpts are stored for failed steps only, unless
         # `always`: a month of every-minute successes would otherwise be mostly bodies.
         keep_responses: Literal["failures", "always"] | None = None
+        alerts: WorkflowAlertsSpec | None = None  # rules for this workflow (docs/alerting.md)
         steps: steps_type = Field(min_length=1)
 
         @field_validator("catch_up")
@@ -198,6 +200,9 @@ class RootSpec(Model):
     vars: dict[str, Any] = Field(default_factory=dict)
     defaults: DefaultsSpec = DefaultsSpec()
     daemon: DaemonSpec = DaemonSpec()
+    alerts: AlertsSpec = AlertsSpec()  # rules, reminders, grouping (docs/alerting.md)
+    channels: list[ChannelSpec] = Field(default_factory=list)
+    silences: list[SilenceSpec] = Field(default_factory=list)
     workflows: list[Any] = Field(default_factory=list)
 
 

@@ -280,7 +280,7 @@ def _to_result(
     secret_names = outcome.secret_outputs
     extracted = {
         name: (MASK if name in secret_names else redactor.value(outcome.outputs.get(name)))
-        for name in step.extract
+        for name in (*step.extract, *step.recorded_outputs)
         if name in outcome.outputs
     }
     assertions = tuple(

@@ -273,7 +273,55 @@ def workflows_rule(facts: StatusFacts, now: datetime, t: Thresholds) -> Iterator
         )
 
 
-RULES: tuple[Rule, ...] = (database_rule, heartbeat_rule, checks_rule, workflows_rule)
+def alerts_rule(facts: StatusFacts, now: datetime, t: Thresholds) -> Iterator[Finding]:
+    """Firing alerts nobody acknowledged, and notifications that could not be delivered."""
+    alerts = facts.alerts
+    firing = alerts.firing
+    if firing:
+        worst = firing[0]
+        n = len(firing)
+        yield Finding(
+            Reason(
+                "alerts_firing",
+                Level.DEGRADED,
+                f"{n} alert{_s(n)} firing, not acknowledged (worst: {worst.severity.value} "
+                f"{worst.workflow or 'wfmon'}: {worst.summary})",
+                worst.workflow,
+            ),
+            f"{n} alert{_s(n)} firing: `wfmon alerts list` shows them; acknowledge with "
+            "`wfmon alerts ack ID --note ...` to stop the reminders",
+        )
+    if alerts.dead:
+        yield Finding(
+            Reason(
+                "notifications_dead",
+                Level.DEGRADED,
+                f"{alerts.dead} notification{_s(alerts.dead)} could not be delivered",
+            ),
+            "`wfmon notify list --status dead` shows why; fix the channel (`wfmon notify test "
+            "NAME`), then `wfmon notify retry ID`",
+        )
+    stuck = alerts.oldest_due is not None and (now - alerts.oldest_due) > timedelta(minutes=10)
+    if stuck and alerts.oldest_due is not None:
+        yield Finding(
+            Reason(
+                "notifications_waiting",
+                Level.DEGRADED,
+                f"{alerts.pending} notification{_s(alerts.pending)} waiting, the oldest due "
+                f"{ago_words(alerts.oldest_due, now)}",
+            ),
+            "notifications are waiting: a channel keeps failing (`wfmon notify list --status "
+            "pending` shows the last error) or no daemon is sending them",
+        )
+
+
+RULES: tuple[Rule, ...] = (
+    database_rule,
+    heartbeat_rule,
+    checks_rule,
+    workflows_rule,
+    alerts_rule,
+)
 
 
 # -- helpers ----------------------------------------------------------------------------

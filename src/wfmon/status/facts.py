@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from wfmon.alerts.status import AlertsStatus, gather_alerts
 from wfmon.domain.run import ExecutionStatus
 from wfmon.domain.workflow import Workflow
 from wfmon.errors import StorageError
@@ -131,6 +132,7 @@ class StatusFacts:
     checks: tuple[CheckFacts, ...] = ()
     workflows: tuple[WorkflowFacts, ...] = ()
     default_interval_s: float = DEFAULT_HEALTH_INTERVAL_S
+    alerts: AlertsStatus = field(default_factory=AlertsStatus)  # open alerts, the outbox
 
     @property
     def interval_s(self) -> float:
@@ -233,6 +235,7 @@ async def _gather_tables(
         ),
         workflows=workflows,
         default_interval_s=default_interval_s,
+        alerts=await gather_alerts(db),
     )
 
 

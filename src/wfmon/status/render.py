@@ -168,6 +168,35 @@ def schedules_section(view: StatusView) -> RenderableType | None:
     return table
 
 
+def alerts_section(view: StatusView) -> RenderableType | None:
+    alerts = view.facts.alerts
+    if not _has_tables(view):
+        return None
+    if not alerts.available:
+        return Text("no alerting tables in this database: run `wfmon db upgrade`")
+    lines: list[RenderableType] = []
+    if alerts.open:
+        table = Table()
+        for column in ("id", "state", "severity", "workflow", "rule", "since", "summary"):
+            table.add_column(column)
+        for a in alerts.open:
+            table.add_row(
+                str(a.id),
+                Text(a.state.value, style="bold red" if a.state.value == "firing" else "yellow"),
+                a.severity.value,
+                Text(a.workflow or "wfmon"),
+                Text(a.rule),
+                ago(a.opened_at, view.now),
+                Text(a.summary),
+            )
+        lines.append(table)
+    else:
+        lines.append(Text("no open alerts"))
+    outbox = f"notifications: {alerts.pending} waiting, {alerts.dead} dead"
+    lines.append(Text(outbox, style="bold red" if alerts.dead else ""))
+    return Group(*lines)
+
+
 def assessment_section(view: StatusView) -> RenderableType:
     level = view.assessment.level
     lines: list[RenderableType] = [
@@ -190,7 +219,7 @@ SECTIONS: tuple[tuple[str, Section], ...] = (
     ("Workflow executions", workflows_section),
     ("Health checks", checks_section),
     ("Schedules", schedules_section),
-    # Firing alerts and dead notifications will go here.
+    ("Alerts", alerts_section),
     ("Assessment", assessment_section),
     ("Recommendations", recommendations_section),
 )
@@ -236,6 +265,7 @@ def status_json(view: StatusView) -> dict[str, Any]:
         },
         "health_checks": [_check_json(c) for c in facts.checks],
         "workflows": [_workflow_json(w, now) for w in facts.workflows],
+        "alerts": facts.alerts.to_json(),
     }
 
 

@@ -33,6 +33,7 @@ class TlsStep(StepBase):
     builtin_outputs: ClassVar[frozenset[str] | None] = frozenset(
         {"duration_ms", "days_to_expiry", "not_after", "subject", "issuer"}
     )
+    recorded_outputs: ClassVar[frozenset[str]] = frozenset({"days_to_expiry", "not_after"})
     default_timeout: ClassVar[float] = 10.0
 
     async def run(self, ctx: StepContext) -> StepOutcome:

@@ -1,0 +1,1 @@
+"""Authentication: passwords, sessions, tokens, CSRF, login throttling, `require(scope)`."""

@@ -1,0 +1,42 @@
+"""Deleting what is past its retention, a small batch per transaction.
+
+A single DELETE of a day of executions (with their steps, by cascade) would hold SQLite's
+write lock for seconds and stall the recorder; batches of a few thousand rows keep every
+transaction short, and the caller yields between them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from wfmon.storage.db import Database
+from wfmon.storage.tables import executions, health_checks
+
+
+async def prune_executions(db: Database, before: datetime, batch: int = 2000) -> int:
+    """Delete up to `batch` executions (and their steps) started before `before`, oldest
+    first; returns how many. Running ones are kept whatever their age."""
+    oldest = (
+        sa.select(executions.c.id)
+        .where(executions.c.started_at < before, executions.c.status != "running")
+        .order_by(executions.c.id)
+        .limit(batch)
+    )
+    async with db.write() as conn:
+        result = await conn.execute(sa.delete(executions).where(executions.c.id.in_(oldest)))
+        return int(result.rowcount or 0)
+
+
+async def prune_health_checks(db: Database, before: datetime, batch: int = 5000) -> int:
+    """Delete up to `batch` health-check rows older than `before`; returns how many."""
+    oldest = (
+        sa.select(health_checks.c.id)
+        .where(health_checks.c.checked_at < before)
+        .order_by(health_checks.c.id)
+        .limit(batch)
+    )
+    async with db.write() as conn:
+        result = await conn.execute(sa.delete(health_checks).where(health_checks.c.id.in_(oldest)))
+        return int(result.rowcount or 0)
