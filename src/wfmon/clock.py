@@ -34,28 +34,6 @@ class SystemClock:
         await asyncio.sleep(max(0.0, seconds))
 
 
-class ScaledClock:
-    """Wall time that runs `factor` times faster (the demo: a minute counts as an hour).
-
-    Durations stay real: `monotonic` is not scaled, so measured timings are true."""
-
-    def __init__(self, factor: float, start: datetime | None = None) -> None:
-        if factor <= 0:
-            raise ValueError("factor must be positive")
-        self.factor = factor
-        self._start = start or datetime.now(UTC)
-        self._mono0 = time.perf_counter()
-
-    def now(self) -> datetime:
-        return self._start + timedelta(seconds=(time.perf_counter() - self._mono0) * self.factor)
-
-    def monotonic(self) -> float:
-        return time.perf_counter()
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds) / self.factor)
-
-
 class FakeClock:
     """A clock that moves only when told to. `sleep` advances it instantly."""
 

@@ -54,7 +54,17 @@ class Env:
             "WFMON_INSTANCE": instance,
         }
         process = subprocess.Popen(
-            [sys.executable, "-m", "wfmon", "run", "-c", str(self.config), "--log-format", "json"],
+            [
+                sys.executable,
+                "-m",
+                "wfmon",
+                "run",
+                "-c",
+                str(self.config),
+                "--log-format",
+                "json",
+                "--no-api",
+            ],
             stdout=log.open("wb"),
             stderr=subprocess.STDOUT,
             env=env,

@@ -166,9 +166,9 @@ async def test_the_demo_runs_every_journey(tmp_path: Path) -> None:
     from wfmon.demo.showcase import run_demo
 
     out = Console(record=True, width=200)
-    # 3,600x: an hour of schedule per second, so even the 4-hourly journey comes round.
+    # 3,600x: the 4-hourly journey runs every 4 s, the others every second.
     code = await run_demo(
-        data_dir=tmp_path / "demo", port=0, speed=3600, console=out, duration_s=3.0
+        data_dir=tmp_path / "demo", port=0, speed=3600, console=out, duration_s=4.0, api_port=0
     )
     assert code == 0
     text = out.export_text()

@@ -29,6 +29,15 @@ def run_daemon(
             "or the host name). Give each daemon sharing a database its own."
         ),
     ] = None,
+    no_api: Annotated[
+        bool, typer.Option("--no-api", help="Do not serve the API and dashboard.")
+    ] = False,
+    api_host: Annotated[
+        str | None, typer.Option(help="API address (default $WFMON_API_HOST or 127.0.0.1).")
+    ] = None,
+    api_port: Annotated[
+        int | None, typer.Option(help="API port (default $WFMON_API_PORT or 8080).")
+    ] = None,
 ) -> None:
     """Run every workflow on its schedule until stopped (SIGTERM/SIGINT; SIGHUP reloads).
 
@@ -40,8 +49,16 @@ def run_daemon(
     conf = settings(config)
 
     async def go() -> int:
+        from wfmon.api.settings import ApiSettings
+        from wfmon.api.wiring import attach
+
         async with build_app(conf) as app:
-            return await Daemon(app, instance=instance).run()
+            daemon = Daemon(app, instance=instance)
+            # The event journal, rollups and retention always; the API unless --no-api.
+            attach(
+                daemon, api=not no_api, settings=ApiSettings.from_env(host=api_host, port=api_port)
+            )
+            return await daemon.run()
 
     code = run(go())
     raise typer.Exit(code)
