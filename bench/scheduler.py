@@ -42,7 +42,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -54,9 +54,11 @@ import sqlalchemy as sa
 import uvloop
 
 from wfmon.app import build_app
+from wfmon.config.loader import load_strict
 from wfmon.daemon import Daemon
+from wfmon.runtime import tune_gc
 from wfmon.scheduler.cron import jitter_offset
-from wfmon.scheduler.scheduler import Scheduler
+from wfmon.scheduler.scheduler import Scheduler, SchedulerOptions
 from wfmon.settings import Settings
 from wfmon.storage import open_database
 from wfmon.storage.tables import executions
@@ -70,6 +72,7 @@ else:
 
 Db = Literal["sqlite", "postgresql"]
 Start = Literal["reload", "cold"]
+Driver = Literal["daemon", "scheduler"]
 Service = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 JITTER_S = 59.0
@@ -77,6 +80,9 @@ MAX_CONCURRENCY = 256
 LOCATION = "local"
 SETTLE_S = 15.0  # daemon up -> window start: the start-up burst drains first
 TAIL_S = 10.0  # window end -> stop: the window's last runs start and finish
+# Stop -> gone: the daemon's 30 s grace plus time to record the cancelled runs. An overloaded
+# SQLite daemon was seen taking 5 s per cancelled run (`database is locked`), for hours.
+SHUTDOWN_LIMIT_S = 120.0
 LAG_P99_TARGET_S = 1.0
 RSS_TARGET_MB = 300.0
 SEARCH_COUNTS = (10_000, 15_000, 20_000, 25_000, 30_000, 40_000, 60_000, 80_000, 120_000)
@@ -93,6 +99,7 @@ class Plan:
     max_concurrency: int = MAX_CONCURRENCY
     jitter_s: float = JITTER_S
     start: Start = "reload"
+    driver: Driver = "daemon"
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,8 @@ class Observation:
     machine_cpu_s: float = 0.0  # in the window, every process (nginx and the database too)
     max_in_flight: int = 0
     max_backlog: int = 0
+    shutdown_s: float = 0.0  # from stop to Daemon.run() returning, or to giving up on it
+    shutdown_done: bool = True
     lags: list[tuple[float, float]] = field(default_factory=list)  # (taken at, lag)
 
 
@@ -160,6 +169,8 @@ class Result:
     machine_cpu_s: float
     max_in_flight: int
     max_backlog: int
+    shutdown_s: float
+    shutdown_done: bool
     stats: dict[str, int]
 
     @property
@@ -267,34 +278,40 @@ def first_minute(before: float, after: float) -> float:
     return minute if minute > after else (after // 60 + 1) * 60
 
 
-async def bring_in(daemon: Daemon, plan: Plan, obs: Observation, config: str) -> None:
+@dataclass(frozen=True)
+class Subject:
+    """What is measured: the whole daemon, or the scheduler alone."""
+
+    scheduler: Callable[[], Scheduler | None]
+    add_all: Callable[[], Awaitable[None]]  # the reload start: bring every workflow in
+
+
+async def bring_in(subject: Subject, plan: Plan, obs: Observation) -> None:
     """Get the workflows planned; set when that took and the window."""
     if plan.start == "cold":
-        # Loaded by Daemon.run(): the slots whose jittered start passed while it loaded run
-        # at once. The window waits that burst out.
+        # Loaded at start: the slots whose jittered start passed while it loaded run at
+        # once. The window waits that burst out.
         obs.ready = time.time()
         obs.startup_cpu_s = time.process_time() - obs.startup_cpu_s
         start = obs.ready + SETTLE_S
     else:
-        # Added to a running daemon by a reload: plans start at their next slot, no burst.
+        # Added to a running scheduler by a reload: plans start at their next slot, no burst.
         obs.began, cpu0 = time.time(), time.process_time()
-        daemon.app.settings.config_path.write_text(config)
-        if not await daemon.reload():
-            raise BenchError("the reload with all the workflows was refused")
+        await subject.add_all()
         obs.ready, obs.startup_cpu_s = time.time(), time.process_time() - cpu0
         start = first_minute(obs.began, obs.ready)
     obs.window = (start, start + plan.minutes * 60)
 
 
-def observer(daemon: Daemon, plan: Plan, obs: Observation, config: str) -> Service:
-    """A daemon service: keeps every lag, measures the window, then stops the daemon."""
+def observer(subject: Subject, plan: Plan, obs: Observation) -> Service:
+    """A service: keeps every lag, measures the window, then sets `stop`."""
 
     async def service(stop: asyncio.Event) -> None:
-        scheduler = daemon.scheduler
+        scheduler = subject.scheduler()
         assert scheduler is not None
-        # Started after the scheduler task but before any run reached its lag measurement.
+        # Started after the scheduler's loop but before any run reached its lag measurement.
         scheduler.stats.lags_s = LagLog(scheduler.stats.lags_s.maxlen, obs.lags)
-        await bring_in(daemon, plan, obs, config)
+        await bring_in(subject, plan, obs)
         await sleep_until(obs.window[0], scheduler, obs)
         loop_thread = threading.get_native_id()
         cpu0, loop0, busy0 = time.process_time(), thread_cpu_s(loop_thread), machine_busy_s()
@@ -313,20 +330,100 @@ def observer(daemon: Daemon, plan: Plan, obs: Observation, config: str) -> Servi
     return service
 
 
-async def run_daemon(plan: Plan, root: Path, db_url: str, url: str) -> tuple[Observation, Daemon]:
+def write_configs(plan: Plan, root: Path, url: str) -> tuple[Path, str]:
+    """The config file as the run starts (empty for the reload start) and the full text."""
     path = root / "wfmon.yaml"
     full = config_yaml(plan, url, plan.workflows)
     path.write_text(full if plan.start == "cold" else config_yaml(plan, url, 0))
+    return path, full
+
+
+async def run_daemon(
+    plan: Plan, root: Path, db_url: str, url: str
+) -> tuple[Observation, Scheduler]:
+    """`Daemon(app).run()` with the observer as one of its services."""
+    path, full = write_configs(plan, root, url)
     settings = Settings(config_path=path, data_dir=root, database_url=db_url)
     obs = Observation()
     async with build_app(settings) as app:
         daemon = Daemon(app)
-        daemon.services.append(observer(daemon, plan, obs, full))
+
+        async def add_all() -> None:
+            path.write_text(full)
+            if not await daemon.reload():
+                raise BenchError("the reload with all the workflows was refused")
+
+        daemon.services.append(observer(Subject(lambda: daemon.scheduler, add_all), plan, obs))
         obs.began, obs.startup_cpu_s = time.time(), time.process_time()
-        code = await daemon.run()
-    if code != 0 or not obs.ready:
+        code = await run_until_stopped(daemon, obs)
+    if code not in (0, None) or not obs.ready or daemon.scheduler is None:
         raise BenchError(f"the daemon exited with {code} before the window")
-    return obs, daemon
+    return obs, daemon.scheduler
+
+
+async def run_until_stopped(daemon: Daemon, obs: Observation) -> int | None:
+    """Run the daemon; once stopped, give its shutdown SHUTDOWN_LIMIT_S, then cancel it."""
+    running = asyncio.ensure_future(daemon.run())
+    stopped = asyncio.ensure_future(daemon.stop.wait())
+    await asyncio.wait({running, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    since = time.time()
+    done, _ = await asyncio.wait({running}, timeout=SHUTDOWN_LIMIT_S)
+    obs.shutdown_s, obs.shutdown_done = time.time() - since, bool(done)
+    if done:
+        return running.result()
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    return None
+
+
+async def run_scheduler(
+    plan: Plan, root: Path, db_url: str, url: str
+) -> tuple[Observation, Scheduler]:
+    """The scheduler alone, wired as `Daemon.run()` does it: no health checks, alerting,
+    analytics or reports beside it."""
+    path, full = write_configs(plan, root, url)
+    settings = Settings(config_path=path, data_dir=root, database_url=db_url)
+    obs = Observation()
+    async with build_app(settings) as app:
+        options = SchedulerOptions(max_concurrency=plan.max_concurrency)
+        scheduler = Scheduler(
+            engine=app.engine, executions=app.executions, clock=app.clock, options=options
+        )
+
+        async def add_all() -> None:  # as Daemon.reload()
+            path.write_text(full)
+            workflows, now = load_strict(path), app.clock.now()
+            scheduler.set_workflows(workflows, now)
+            await app.workflows.sync(workflows, now)
+
+        obs.began, obs.startup_cpu_s = time.time(), time.process_time()
+        workflows, now = load_strict(path), app.clock.now()  # as Daemon.run()
+        await app.workflows.sync(workflows, now)
+        await scheduler.load(workflows, now)
+        tune_gc()
+        stop = asyncio.Event()
+        watch = asyncio.ensure_future(
+            observer(Subject(lambda: scheduler, add_all), plan, obs)(stop)
+        )
+        loop = asyncio.ensure_future(scheduler.run_forever(stop))
+        try:
+            await watch
+            await stop_scheduler(scheduler, obs)
+        finally:
+            loop.cancel()
+            await asyncio.gather(loop, return_exceptions=True)
+    return obs, scheduler
+
+
+async def stop_scheduler(scheduler: Scheduler, obs: Observation) -> None:
+    since = time.time()
+    try:
+        await asyncio.wait_for(scheduler.shutdown(), SHUTDOWN_LIMIT_S)
+    except TimeoutError:
+        obs.shutdown_done = False
+    obs.shutdown_s = time.time() - since
 
 
 # --- the figures ---------------------------------------------------------------------------
@@ -380,15 +477,15 @@ def split_lags(obs: Observation) -> tuple[Lags, Lags]:
     return Lags.of(before), Lags.of(inside)
 
 
-def stats_of(daemon: Daemon) -> dict[str, int]:
-    assert daemon.scheduler is not None
-    stats = daemon.scheduler.stats
+def stats_of(scheduler: Scheduler) -> dict[str, int]:
+    stats = scheduler.stats
     values = {f.name: getattr(stats, f.name) for f in fields(stats)}
     return {k: v for k, v in values.items() if isinstance(v, int)}
 
 
 async def measure(plan: Plan, root: Path, db_url: str, url: str) -> Result:
-    obs, daemon = await run_daemon(plan, root, db_url, url)
+    run = run_daemon if plan.driver == "daemon" else run_scheduler
+    obs, scheduler = await run(plan, root, db_url, url)
     burst, lags = split_lags(obs)
     return Result(
         plan=plan,
@@ -406,7 +503,9 @@ async def measure(plan: Plan, root: Path, db_url: str, url: str) -> Result:
         machine_cpu_s=obs.machine_cpu_s,
         max_in_flight=obs.max_in_flight,
         max_backlog=obs.max_backlog,
-        stats=stats_of(daemon),
+        shutdown_s=obs.shutdown_s,
+        shutdown_done=obs.shutdown_done,
+        stats=stats_of(scheduler),
     )
 
 
@@ -473,10 +572,11 @@ def print_plan(info: dict[str, Any], plan: Plan) -> None:
         f"aiohttp {info['aiohttp']}, loop {info['loop']}, nginx {info['nginx']}, "
         f"load average {info['load_avg_1m']} at the start; wfmon {revision()}"
     )
+    what = "the daemon" if plan.driver == "daemon" else "the scheduler alone"
     begins = (
-        f"{SETTLE_S:g} s after the daemon started with them"
+        f"{SETTLE_S:g} s after {what} started with them"
         if plan.start == "cold"
-        else "at their first slot after a reload added them to the running daemon"
+        else f"at their first slot after a reload added them to {what}, running"
     )
     print(
         f'plan: {plan.workflows:,} workflows on "* * * * *", jitter {plan.jitter_s:g}s, '
@@ -487,7 +587,7 @@ def print_plan(info: dict[str, Any], plan: Plan) -> None:
 
 def print_result(r: Result) -> None:
     per_s = r.finished / (r.plan.minutes * 60)
-    how = "daemon start" if r.plan.start == "cold" else "reload"
+    how = "start" if r.plan.start == "cold" else "reload"
     print(f"{how}: {r.startup_s:.1f} s (CPU {r.startup_cpu_s:.1f} s) to load and plan")
     print(f"runs before the window (not counted): {fmt_lags(r.burst)}")
     print(f"executions finished in the window: {r.finished:,} ({per_s:.1f}/s)")
@@ -509,6 +609,8 @@ def print_result(r: Result) -> None:
         f"window, {others:.1f} CPU s of it not this process (nginx, the database, others); "
         f"load average {r.load_avg_end:.2f} at its end"
     )
+    gave_up = "" if r.shutdown_done else ", not finished: given up and cancelled"
+    print(f"shutdown: {r.shutdown_s:.1f} s from stop{gave_up}")
     print("scheduler stats: " + ", ".join(f"{k} {v:,}" for k, v in r.stats.items()))
     for target, ok in r.verdicts.items():
         print(f"  {target:<20} {'PASS' if ok else 'FAIL'}")
@@ -526,20 +628,24 @@ def as_json(r: Result) -> str:
 # --- the search ----------------------------------------------------------------------------
 
 
-def run_child(plan: Plan, admin_url: str) -> dict[str, Any]:
-    """One measurement in a fresh process: its peak RSS is its own."""
+def run_child(plan: Plan, admin_url: str) -> dict[str, Any] | None:
+    """One measurement in a fresh process (its peak RSS is its own); None if it failed."""
     cmd = [sys.executable, __file__, "--workflows", str(plan.workflows)]
     cmd += ["--minutes", str(plan.minutes), "--db", plan.db, "--pg-url", admin_url]
-    cmd += ["--max-concurrency", str(plan.max_concurrency), "--start", plan.start, "--json"]
+    cmd += ["--max-concurrency", str(plan.max_concurrency), "--start", plan.start]
+    cmd += ["--driver", plan.driver, "--json"]
     done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False)  # stderr: ours
     if done.returncode != 0:
-        raise BenchError(f"{plan.workflows:,} workflows: exit {done.returncode}")
+        print(f"{plan.workflows:,} workflows: the measurement failed (exit {done.returncode})")
+        return None
     print(done.stdout.rsplit("\n{", 1)[0].strip(), flush=True)
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
 def search_row(doc: dict[str, Any]) -> str:
+    if "lags" not in doc:
+        return f"{doc['plan']['workflows']:>9,}  the measurement failed: not sustained"
     lags, db = doc["lags"], doc["db"]
     return (
         f"{doc['plan']['workflows']:>9,} {doc['finished']:>10,} {lags['p50']:>8.3f} "
@@ -549,13 +655,18 @@ def search_row(doc: dict[str, Any]) -> str:
     )
 
 
-def search(plan: Plan, admin_url: str, refine: int) -> None:
+def search(plan: Plan, admin_url: str, counts: Sequence[int], refine: int) -> None:
     """Raise the count until p99 lag or missed slots fail, then halve the gap `refine` times."""
     rows: list[dict[str, Any]] = []
+
+    def sustained(count: int) -> bool:
+        doc = run_child(replace(plan, workflows=count), admin_url)
+        rows.append(doc or {"plan": {"workflows": count}, "sustained": False})
+        return bool(rows[-1]["sustained"])
+
     good, bad = 0, 0
-    for count in SEARCH_COUNTS:
-        rows.append(run_child(replace(plan, workflows=count), admin_url))
-        if not rows[-1]["sustained"]:
+    for count in counts:
+        if not sustained(count):
             bad = count
             break
         good = count
@@ -563,8 +674,7 @@ def search(plan: Plan, admin_url: str, refine: int) -> None:
         count = (good + bad) // 2000 * 1000  # the midpoint, to a thousand
         if count in (good, bad):
             break
-        rows.append(run_child(replace(plan, workflows=count), admin_url))
-        good, bad = (count, bad) if rows[-1]["sustained"] else (good, count)
+        good, bad = (count, bad) if sustained(count) else (good, count)
     print(f"\nsearch, {plan.minutes:g}-minute windows, {plan.db}:")
     print(
         f"{'workflows':>9} {'finished':>10} {'p50 s':>8} {'p99 s':>8} {'db p99 s':>9} "
@@ -585,6 +695,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--max-concurrency", type=int, default=MAX_CONCURRENCY)
     parser.add_argument(
+        "--driver",
+        choices=("daemon", "scheduler"),
+        default="daemon",
+        help="run the whole daemon (default), or the scheduler alone",
+    )
+    parser.add_argument(
         "--start",
         choices=("reload", "cold"),
         default="reload",
@@ -593,6 +709,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="1,000 workflows for 1 minute")
     parser.add_argument("--search", action="store_true", help="raise the count until a fail")
     parser.add_argument("--refine", type=int, default=2, help="search: halvings after a fail")
+    parser.add_argument(
+        "--counts",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=list(SEARCH_COUNTS),
+        help="search: the counts to try in turn, e.g. 10000,15000,20000",
+    )
     parser.add_argument("--pg-url", default=PG_ADMIN_URL, help="to create and drop the db")
     parser.add_argument("--json", action="store_true", help="also print the result as JSON")
     return parser.parse_args()
@@ -600,13 +722,20 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    plan = Plan(args.workflows, args.minutes, args.db, args.max_concurrency, start=args.start)
+    plan = Plan(
+        args.workflows,
+        args.minutes,
+        args.db,
+        args.max_concurrency,
+        start=args.start,
+        driver=args.driver,
+    )
     if args.quick:
         plan = replace(plan, workflows=1_000, minutes=1.0)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     print_plan(machine(f"uvloop {importlib.metadata.version('uvloop')}"), plan)
     if args.search:
-        search(plan, args.pg_url, args.refine)
+        search(plan, args.pg_url, args.counts, args.refine)
         return
     result = uvloop.run(bench(plan, args.pg_url))
     print_result(result)

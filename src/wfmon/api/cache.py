@@ -69,31 +69,37 @@ class Memo(Generic[K, V]):
         self._inflight: dict[K, asyncio.Task[V]] = {}
         self.computed = 0
 
-    async def get(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
+    async def get(
+        self, key: K, compute: Callable[[], Awaitable[V]], *, ttl_s: float | None = None
+    ) -> V:
+        """The value of `key`; `ttl_s` overrides the memo's freshness for this key."""
         found = self._items.get(key)
         if found is not None:
             fresh_until, value = found
             if self._clock.monotonic() >= fresh_until:
-                self._start(key, compute)  # refresh in the background, serve this one
+                self._start(key, compute, ttl_s)  # refresh in the background, serve this
             return value
-        return await asyncio.shield(self._start(key, compute))
+        return await asyncio.shield(self._start(key, compute, ttl_s))
 
-    def _start(self, key: K, compute: Callable[[], Awaitable[V]]) -> asyncio.Task[V]:
+    def _start(
+        self, key: K, compute: Callable[[], Awaitable[V]], ttl_s: float | None
+    ) -> asyncio.Task[V]:
         task = self._inflight.get(key)
         if task is None:
-            task = asyncio.ensure_future(self._run(key, compute))
+            task = asyncio.ensure_future(self._run(key, compute, ttl_s))
             # Mark a failure as seen even if every waiter went away meanwhile.
             task.add_done_callback(lambda t: t.cancelled() or t.exception())
             self._inflight[key] = task
         return task
 
-    async def _run(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
+    async def _run(self, key: K, compute: Callable[[], Awaitable[V]], ttl_s: float | None) -> V:
         try:
             value = await compute()
         finally:
             self._inflight.pop(key, None)
         self.computed += 1
-        self._items[key] = (self._clock.monotonic() + self.ttl_s, value)
+        fresh_for = self.ttl_s if ttl_s is None else ttl_s
+        self._items[key] = (self._clock.monotonic() + fresh_for, value)
         self._items.move_to_end(key)
         while len(self._items) > self._max:
             self._items.popitem(last=False)

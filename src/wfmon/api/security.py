@@ -48,7 +48,7 @@ class SecurityHeaders:
                 headers = list(message.get("headers", ()))
                 present = {name.lower() for name, _ in headers}
                 headers.extend(_HEADERS)
-                # A page may bring its own policy (the API docs load Swagger UI).
+                # A route may set a policy of its own; every page here keeps the default.
                 if b"content-security-policy" not in present:
                     headers.append(_CSP)
                 if b"cache-control" not in present:

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from api_support import Harness, execution, now_utc
+from wfmon.api.schemas import TimeseriesOut
 from wfmon.domain.run import ExecutionStatus
 from wfmon.storage.rollups import floor_to
 
@@ -120,6 +121,7 @@ async def test_timeseries_come_from_rollups_per_bucket(api_both: Harness) -> Non
             },
         )
     ).json()
+    TimeseriesOut.model_validate(p95)  # the hand-built document is what the schema says
     assert p95["unit"] == "ms"
     assert p95["resolution"] == "1h"
     points = p95["points"]
