@@ -21,6 +21,7 @@ from wfmon.analytics.service import Analyzer
 from wfmon.app import App
 from wfmon.config.loader import LoadResult, load
 from wfmon.config.schema import DaemonSpec
+from wfmon.errors import StorageError
 from wfmon.events import Event, EventBus
 from wfmon.health.monitor import HealthMonitor, HealthOptions
 from wfmon.reports.service import report_service
@@ -33,6 +34,7 @@ RECOVERY_REASON = "the daemon stopped while this run was in flight (recovered on
 
 EXIT_OK = 0
 EXIT_CONFIG = 2
+SERVICES_GRACE_S = 10.0
 
 
 @dataclass
@@ -138,10 +140,24 @@ class Daemon:
                 extra={"event": "daemon.stopping"},
             )
             cancelled = await scheduler.shutdown()
+            # Analytics saves its state before the other services are cancelled: a task
+            # cancelled mid-transaction can leave SQLite's write lock held for a while.
+            try:
+                await analyzer.stop()
+            except StorageError as error:
+                # A busy or lost database must not turn a clean stop into a crash: the
+                # state is rebuilt from stored history on the next start.
+                log.error(
+                    "analytics state not saved: %s",
+                    error,
+                    extra={"event": "analytics.save_failed"},
+                )
+            # Services watch `stop` and wind down by themselves (the journal flushes its last
+            # rollups, the API closes its streams); only those that overstay are cancelled.
+            await asyncio.wait(tasks, timeout=SERVICES_GRACE_S)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await analyzer.stop()
         log.info("stopped (%d run(s) cancelled)", cancelled, extra={"event": "daemon.stopped"})
         return EXIT_OK
 

@@ -103,7 +103,7 @@ async def test_sqlite_creates_its_directory_and_tunes_every_connection(tmp_path:
             "journal_mode": "wal",
             "synchronous": 1,
             "foreign_keys": 1,
-            "busy_timeout": 5000,
+            "busy_timeout": 15000,
         }
     finally:
         await db.dispose()

@@ -49,7 +49,9 @@ _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",  # readers never block the writer nor the reverse
     "PRAGMA synchronous=NORMAL",  # durable at checkpoints; WAL keeps the file consistent
     "PRAGMA foreign_keys=ON",  # off by default in SQLite, per connection
-    "PRAGMA busy_timeout=5000",  # wait for the write lock rather than fail
+    # Wait for the write lock rather than fail: the daemon's writers (scheduler, journal,
+    # alerting, analytics) take turns, and a loaded machine stretches each turn.
+    "PRAGMA busy_timeout=15000",
 )
 
 # Constraint, data and SQL errors come back the same on a retry; anything else (lost
