@@ -4,8 +4,8 @@ After start-up (modules imported, config loaded, database opened) tens of thousa
 long-lived objects exist; every full garbage collection would walk them again, for nothing.
 `gc.freeze()` moves them out of the collector's sight, and a larger first generation lets
 the short-lived objects of each execution (results, dicts, dataclasses) die young without a
-collection per few hundred allocations. Measured with bench/engine.py: the run engine with
-recording went from 393 to 342 µs of CPU per execution.
+collection per few hundred allocations. Measured with bench/engine.py's modes: 30 to 50 µs
+of CPU less per execution of the run engine (see docs/benchmarks.md).
 """
 
 from __future__ import annotations
