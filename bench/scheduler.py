@@ -2,14 +2,15 @@
 
 N workflows `wf-00000`... on `* * * * *` with `jitter: 59s` (runs spread over the minute)
 and `catch_up: none`, one http step each (`expect: {status: 200}`) against nginx serving a
-small JSON file on a free loopback port. The real daemon runs in-process (`Daemon(app).run()`
-on uvloop, the real SystemClock, SQLite or PostgreSQL) until a service stops it.
+small JSON file on a free loopback port. Everything runs in this process on uvloop with the
+real SystemClock and SQLite or PostgreSQL: the whole daemon (`Daemon(app).run()`, default)
+or the scheduler alone (`--driver scheduler`), until a service of ours stops it.
 
-The measured window starts SETTLE_S after the daemon is up (start-up runs the slots whose
-jittered start passed while it loaded: that burst is reported on its own) and lasts the given
-minutes; the daemon stops TAIL_S after it. A run belongs to the window when its intended start
-(slot + the workflow's jitter offset) is in it, so every workflow has exactly one slot per
-minute of window, whatever the window's alignment to the minute.
+The workflows arrive by a reload of the running daemon (default: plans start at their next
+slot, and so does the window) or at start-up (`--start cold`: slots whose jittered start
+passed while loading run at once; the window starts SETTLE_S later). A run belongs to the
+window when its intended start (slot + the workflow's jitter offset) is in it, so every
+workflow has exactly one slot per minute of window.
 
 - lag: start - (slot + offset), from `Scheduler.stats.lags_s` (every value kept, not just the
   last 10,000) and from the database (`started_at - slot_at - offset`);
@@ -17,10 +18,11 @@ minute of window, whatever the window's alignment to the minute.
 - CPU per execution: process CPU time in the window / executions finished in it;
 - RSS: peak (`ru_maxrss`, the whole process life, config load included) and at window end.
 
-    .venv/bin/python bench/scheduler.py                   # 10,000 workflows, 5 minutes
-    .venv/bin/python bench/scheduler.py --quick           # 1,000 workflows, 1 minute
-    .venv/bin/python bench/scheduler.py --search          # raise N until p99 lag > 1 s
-    .venv/bin/python bench/scheduler.py --db postgresql   # a database created and dropped
+    .venv/bin/python bench/scheduler.py                      # 10,000 workflows, 5 minutes
+    .venv/bin/python bench/scheduler.py --quick              # 1,000 workflows, 1 minute
+    .venv/bin/python bench/scheduler.py --driver scheduler   # the scheduler alone
+    .venv/bin/python bench/scheduler.py --search --minutes 2 # raise N until p99 lag >= 1 s
+    .venv/bin/python bench/scheduler.py --db postgresql      # a database created and dropped
 """
 
 from __future__ import annotations
