@@ -300,3 +300,44 @@ async def test_reload_adds_changes_and_removes(
     added, changed, removed = scheduler.set_workflows(new, clock.now())
     assert (added, changed, removed) == (["c"], ["a"], ["b"])
     assert {k[0] for k in scheduler.plans} == {"a", "c"}
+
+
+async def test_a_late_first_tick_accounts_for_every_slot_of_a_new_plan(
+    db: Database, workflows_from: WorkflowsFromText, steps_module: str
+) -> None:
+    """Pass: a workflow added by a reload at 09:00:30 whose first tick comes at 09:02:05
+    deals with both 09:01 and 09:02 (one run, one missed by the default catch-up: one);
+    no slot between the reload and the tick is dropped."""
+    clock = FakeClock(at("2026-03-01T09:00:00"))
+    scheduler = make_scheduler(db, clock)
+    await scheduler.load(
+        workflows_from(config(steps_module, ("a", "'*/5 * * * *'", "ok"))), clock.now()
+    )
+    clock.advance(30)
+    wfs = workflows_from(
+        config(steps_module, ("a", "'*/5 * * * *'", "ok"), ("b", "'* * * * *'", "ok")),
+        name="second.yaml",
+    )
+    assert scheduler.set_workflows(wfs, clock.now())[0] == ["b"]
+    clock.advance(95)  # 09:02:05: the loop was busy through 09:01
+    await scheduler.tick(clock.now())
+    await scheduler.drain()
+    assert await slots(db, "b") == [
+        (at("2026-03-01T09:01"), "missed"),
+        (at("2026-03-01T09:02"), "succeeded"),
+    ]
+
+
+async def test_a_new_workflow_at_start_runs_only_its_latest_slot(
+    db: Database, workflows_from: WorkflowsFromText, steps_module: str
+) -> None:
+    """Pass: a workflow that never ran, loaded at 09:07:10 with a */1 schedule, runs 09:07
+    and nothing before it (there is no history to catch up on)."""
+    clock = FakeClock(at("2026-03-01T09:07:10"))
+    scheduler = make_scheduler(db, clock)
+    await scheduler.load(
+        workflows_from(config(steps_module, ("n", "'* * * * *'", "ok"))), clock.now()
+    )
+    await scheduler.tick(clock.now())
+    await scheduler.drain()
+    assert await slots(db) == [(at("2026-03-01T09:07"), "succeeded")]

@@ -153,11 +153,14 @@ class Scheduler:
         before = {key[0] for key in self._plans}
         added: list[str] = []
         changed: list[str] = []
+        by_name: dict[str, list[Key]] = {}
+        for key in self._plans:
+            by_name.setdefault(key[0], []).append(key)
         for key in [k for k in self._plans if k[0] not in wanted]:
             del self._plans[key]
         for name, workflow in wanted.items():
             locations = set(workflow.locations)
-            stale = [k for k in self._plans if k[0] == name and k[1] not in locations]
+            stale = [k for k in by_name.get(name, ()) if k[1] not in locations]
             for key in stale:
                 del self._plans[key]
             is_changed = bool(stale)
@@ -234,7 +237,11 @@ class Scheduler:
             _, _, key, _ = heapq.heappop(self._heap)
             plan = self._plans[key]
             schedule = plan.workflow.schedule
-            due = due_slots(schedule, plan.last_slot, now)
+            # A plan that never dealt with a slot starts at its planned next slot: every slot
+            # from there on is due, so a first tick that comes late (a busy loop, a stalled
+            # host) records the slots it passed instead of silently keeping only the latest.
+            since = plan.last_slot or plan.next_slot - timedelta(microseconds=1)
+            due = due_slots(schedule, since, now)
             if not due:
                 # The wall clock went back after this plan was pushed: wait for its slot.
                 plan.next_slot = next_slot(schedule, plan.last_slot or now)
