@@ -71,7 +71,7 @@ def main() -> None:
         return
     report = run_backtest(progress=lambda m: print(f"  {m}", flush=True))
     for target in report.targets():
-        verdict = "PASS" if target.passed else "FAIL"
+        verdict = "" if target.passed is None else "PASS" if target.passed else "FAIL"
         print(
             f"{verdict}  {target.name}: {target.actual} (target {target.goal}; {target.baseline})"
         )

@@ -116,6 +116,9 @@ def describe(
     """One line: 'step checkout of order-placement duration 2.4 s vs expected 0.3-0.6 s
     since 05:02'."""
     when = datetime.fromtimestamp(since, UTC).strftime("%H:%M")
+    if metric == "first_try":
+        expected = f"expected at least {low:.0%} first time"
+        return f"{subject(workflow, step)}: {value_text} ({expected}) since {when} UTC"
     if metric == "success":
         expected = f"expected at least {low:.0%} success"
         return f"{subject(workflow, step)}: {value_text} ({expected}) since {when} UTC"

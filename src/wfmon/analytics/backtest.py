@@ -1,7 +1,8 @@
 """Scoring the analytics against the corpus' labels: what `wfmon analyze backtest` prints.
 
 Anomaly detection, per labelled window (a fault x a journey it touches, with at least one
-run inside it):
+run inside it and, for the headline figures, at least one request of those runs that met
+the fault; windows nothing reached are counted apart, as `all_windows`):
 - detected: an episode of any of that journey's series opens between the window's first
   affected run and two runs after its last (a confirmation may need the next run);
 - delay: the opening run's position among the affected runs (1 = the first affected run);
@@ -53,6 +54,14 @@ class DetectionFigures:
     false_alarms: int
     series_days: float
     by_kind: dict[str, tuple[int, int]] = field(default_factory=dict)  # kind -> (found, of)
+    # Every labelled window, the ones no request met included (the figures above count
+    # observable windows only; see FaultWindow.observable).
+    all_windows: int = 0
+    all_detected: int = 0
+
+    @property
+    def all_recall(self) -> float:
+        return self.all_detected / self.all_windows if self.all_windows else 0.0
 
     @property
     def recall(self) -> float:
@@ -138,7 +147,11 @@ def evaluate_detection(
         t = run.at.timestamp()
         times[run.workflow].append(t)
         if t >= scored_from:
-            series_seen[run.workflow].update(f"{p.step}.{p.metric}" for p in points(run))
+            # first_try is left out of the denominator (a journey without retries has it
+            # constant at 1), its false alarms are counted: the rate can only look worse.
+            series_seen[run.workflow].update(
+                f"{p.step}.{p.metric}" for p in points(run) if p.metric != "first_try"
+            )
         for series, at in detect(run):
             openings.append(Opening(run.workflow, series, index, at))
     by_workflow: dict[str, list[Opening]] = defaultdict(list)
@@ -146,7 +159,7 @@ def evaluate_detection(
         by_workflow[opening.workflow].append(opening)
 
     covered: dict[str, list[tuple[int, int]]] = defaultdict(list)  # run-index spans
-    windows = delays = 0
+    windows = delays = all_windows = all_detected = 0
     delay_list: list[int] = []
     by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     fault_best: dict[str, int | None] = {}
@@ -155,15 +168,21 @@ def evaluate_detection(
         if span is None:
             continue
         first, last = span
-        covered[window.workflow].append((first, last + GRACE_RUNS))
-        windows += 1
-        by_kind[window.kind][1] += 1
-        fault_best.setdefault(window.fault, None)
         hits = [
             o.run_index
             for o in by_workflow[window.workflow]
             if first <= o.run_index <= last + GRACE_RUNS
         ]
+        all_windows += 1
+        all_detected += bool(hits)
+        if not window.observable:
+            # Nothing reached the journey: an episode here is a false alarm, and a miss
+            # is no miss (counted in `all_windows` only).
+            continue
+        covered[window.workflow].append((first, last + GRACE_RUNS))
+        windows += 1
+        by_kind[window.kind][1] += 1
+        fault_best.setdefault(window.fault, None)
         if not hits:
             continue
         delays += 1
@@ -192,6 +211,8 @@ def evaluate_detection(
         false_alarms=false_alarms,
         series_days=series_days,
         by_kind={k: (v[0], v[1]) for k, v in sorted(by_kind.items())},
+        all_windows=all_windows,
+        all_detected=all_detected,
     )
 
 

@@ -9,6 +9,7 @@ JSON, so the Analyzer resumes after a restart as if it had never stopped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -17,12 +18,21 @@ from wfmon.analytics.detectors import (
     DEFAULT_DETECTOR,
     Detector,
     FailureRateDetector,
+    LevelDetector,
+    Score,
+    evidence_score,
     from_state,
     make_detector,
 )
 from wfmon.analytics.runs import RunFacts, points, series_id, split_series_id
 
 STATE_VERSION = 1
+# Corroboration across a run's steps (see `corroboration`); chosen on the tuning seeds.
+JOINT_Z = 2.5
+JOINT_SHARE = 0.75
+JOINT_CLIP = 4.0
+JOINT_K = 1.0
+JOINT_HALF = 5.0
 
 
 @dataclass(frozen=True)
@@ -60,14 +70,33 @@ class WorkflowBaseline:
         """Score and learn one run's points; the episodes that opened or closed."""
         t = run.at.timestamp()
         self.last_at = t
-        changes: list[Change] = []
-        threshold = self.threshold
+        scored: list[tuple[str, str, float, _Series, Score]] = []
+        workflow_duration = -1
         for step, metric, value in points(run):
             key = series_id(step, metric)
             entry = self.series.get(key)
             if entry is None:
                 entry = self.series[key] = _Series(make_detector(self.detector, metric))
-            score, low, high, _parts = entry.detector.update(t, value)
+            if not step and metric == "duration":
+                workflow_duration = len(scored)
+            scored.append((step, metric, value, entry, entry.detector.update(t, value)))
+        joint = ""
+        if workflow_duration >= 0:
+            joint_score, together, of = corroboration(scored)
+            step, metric, value, entry, own = scored[workflow_duration]
+            if joint_score > own.score:
+                scored[workflow_duration] = (
+                    step,
+                    metric,
+                    value,
+                    entry,
+                    own._replace(score=joint_score),
+                )
+                joint = f" ({together} of {of} steps slower together)"
+        changes: list[Change] = []
+        threshold = self.threshold
+        for step, metric, value, entry, verdict in scored:
+            score, low, high = verdict.score, verdict.low, verdict.high
             entry.last_score = score
             before = entry.episode
             if before is None and score < threshold:
@@ -79,6 +108,8 @@ class WorkflowBaseline:
             if before is None or not before.is_open:
                 text = self._value_text(entry.detector, metric, value)
                 reason = describe(self.workflow, step, metric, text, low, high, t)
+                if not step and metric == "duration":
+                    reason += joint
                 changes.append(Change("opened", self.workflow, step, metric, after, reason))
             elif not after.is_open:
                 text = self._value_text(entry.detector, metric, after.value)
@@ -97,8 +128,10 @@ class WorkflowBaseline:
 
     @staticmethod
     def _value_text(detector: Detector, metric: str, value: float) -> str:
-        if metric == "success" and isinstance(detector, FailureRateDetector):
+        if isinstance(detector, FailureRateDetector):
             failed, of = detector.recent_failures()
+            if metric == "first_try":
+                return f"{failed} of the last {of} passing runs needed a retry"
             return f"{failed} of the last {of} runs failed"
         return format_ms(value)
 
@@ -139,6 +172,36 @@ class WorkflowBaseline:
                 float(saved["last_score"]),
             )
         return baseline
+
+
+def corroboration(
+    scored: Sequence[tuple[str, str, float, _Series, Score]],
+) -> tuple[float, int, int]:
+    """(score, steps slower, steps) of one run's steps being slower together.
+
+    A stalled request (a GC pause, a slow query) slows one step; a bad deploy, a saturated
+    host or a degrading database slows every step of the run at once. Steps' noise is
+    independent, so `JOINT_SHARE` of a run's steps each at least `JOINT_Z` robust scales
+    above their expected value is evidence on its own, without waiting for the next run: it
+    is summed like the CUSUM sums runs (each step adds min(z, 4) - 1), so two steps at
+    z >= 3.5 weigh what two runs at z >= 3.5 do. Only the workflow's duration series gets
+    this score (one episode per run, not one per step)."""
+    zs = [
+        entry.detector.last_z
+        for step, metric, _value, entry, _score in scored
+        if step
+        and metric == "duration"
+        and isinstance(entry.detector, LevelDetector)
+        and entry.detector.warmed_up
+    ]
+    of = len(zs)
+    if of < 2:
+        return 0.0, 0, of
+    together = [z for z in zs if z >= JOINT_Z]
+    if len(together) < 2 or len(together) < JOINT_SHARE * of:
+        return 0.0, len(together), of
+    evidence = sum(min(z, JOINT_CLIP) - JOINT_K for z in together)
+    return evidence_score(evidence, JOINT_HALF), len(together), of
 
 
 def series_parts(key: str) -> tuple[str, str]:

@@ -4,10 +4,12 @@
 history, the CLI), so every analysis sees the same shape either way; the corpus generator
 produces it directly.
 
-Series per workflow: its `duration` and `success`; per step: `duration` (total_ms), `ttfb`
-and `success`. Latency points come from successful runs and steps only: a failed step's
-time measures the failure (a 503 answers in 1 ms), and failures are the success series'
-business. Skipped steps yield nothing (a gap, not a zero).
+Series per workflow: its `duration`, `success` and `first_try` (1 when a successful run
+passed at its first attempt, 0 when it needed a retry: a journey whose retries start saving
+it is failing underneath, and its success series cannot see that); per step: `duration`
+(total_ms), `ttfb` and `success`. Latency points come from successful runs and steps
+only: a failed step's time measures the failure (a 503 answers in 1 ms), and failures are
+the success series' business. Skipped steps yield nothing (a gap, not a zero).
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from typing import NamedTuple
 
 from wfmon.domain.run import ExecutionResult, ExecutionStatus, StepStatus
 
-METRICS = ("duration", "success", "ttfb")
+METRICS = ("duration", "success", "ttfb", "first_try")
+# Series scored as failure counts (1 ok / 0 not), not as latencies.
+RATE_METRICS = frozenset({"success", "first_try"})
 WORKFLOW_STEP = ""  # the step name of a workflow-level series
 
 # Outcomes of the target; `missed` and `cancelled` are about the monitor and are ignored.
@@ -62,6 +66,7 @@ class RunFacts:
     duration_ms: float | None
     error: str | None = None
     steps: tuple[StepFacts, ...] = ()
+    attempts: int = 1  # the attempt that produced this result (retries + 1)
 
     @property
     def ok(self) -> bool:
@@ -101,6 +106,7 @@ class RunFacts:
             duration_ms=result.duration_ms,
             error=result.reason,
             steps=steps,
+            attempts=result.attempts,
         )
 
 
@@ -115,8 +121,10 @@ def points(run: RunFacts) -> Iterator[Point]:
     if not run.ran:
         return
     yield Point(WORKFLOW_STEP, "success", 1.0 if run.ok else 0.0)
-    if run.ok and run.duration_ms is not None:
-        yield Point(WORKFLOW_STEP, "duration", run.duration_ms)
+    if run.ok:
+        yield Point(WORKFLOW_STEP, "first_try", 1.0 if run.attempts <= 1 else 0.0)
+        if run.duration_ms is not None:
+            yield Point(WORKFLOW_STEP, "duration", run.duration_ms)
     for step in run.steps:
         if not step.ran:
             continue

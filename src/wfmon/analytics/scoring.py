@@ -23,6 +23,7 @@ from wfmon.analytics.baseline import WorkflowBaseline
 from wfmon.analytics.corpus.generator import Corpus
 from wfmon.analytics.incidents import DEFAULT_GAP_S, IncidentTracker
 from wfmon.analytics.predict import HORIZON, FeatureTracker, f1_score, fit, heuristic, labels
+from wfmon.analytics.runs import RATE_METRICS, split_series_id
 from wfmon.analytics.signatures import failure_of
 
 DAY_S = 86_400.0
@@ -114,7 +115,10 @@ def _features(
         tracker = trackers.setdefault(w, FeatureTracker(limits))
         baseline.observe(run)
         scores = baseline.scores()
-        anomaly = max((v for k, v in scores.items() if not k.endswith("success")), default=0.0)
+        anomaly = max(
+            (v for k, v in scores.items() if split_series_id(k)[1] not in RATE_METRICS),
+            default=0.0,
+        )
         rows, times, failed, caused = out.setdefault(w, ([], [], [], []))
         rows.append(tracker.row(run, anomaly))
         times.append(run.at.timestamp())

@@ -19,7 +19,7 @@ from wfmon.analytics.detectors import DEFAULT_DETECTOR, DETECTORS
 from wfmon.analytics.forecast import forecast as make_forecast
 from wfmon.analytics.patterns import find_patterns
 from wfmon.analytics.report import run_backtest
-from wfmon.analytics.runs import points
+from wfmon.analytics.runs import RATE_METRICS, points
 from wfmon.analytics.scoreseries import score_path
 from wfmon.analytics.signatures import failure_of
 from wfmon.analytics.trends import daily_quantile, describe, trend
@@ -158,7 +158,11 @@ def backtest(
         table = Table("", "figure", "measured", "target", "baseline")
         for t in targets:
             table.add_row(
-                "[green]PASS[/green]" if t.passed else "[red]FAIL[/red]",
+                ""
+                if t.passed is None
+                else "[green]PASS[/green]"
+                if t.passed
+                else "[red]FAIL[/red]",
                 t.name,
                 t.actual,
                 t.goal,
@@ -185,7 +189,7 @@ def backtest(
                 by_kind,
             )
         console.print(kinds)
-    raise typer.Exit(EXIT_OK if all(t.passed for t in targets) else EXIT_FAILED)
+    raise typer.Exit(EXIT_OK if all(t.passed is not False for t in targets) else EXIT_FAILED)
 
 
 @app.command("anomalies")
@@ -285,7 +289,7 @@ async def _series(
     series: dict[tuple[str, str, str], list[tuple[datetime, float]]] = defaultdict(list)
     for r in runs:
         for p in points(r):
-            if p.metric != "success":
+            if p.metric not in RATE_METRICS:
                 series[(r.workflow, p.step, p.metric)].append((r.at, p.value))
     return series, limits
 
@@ -339,7 +343,7 @@ def forecast(
     horizon: Annotated[str, typer.Option("--horizon", help="How far ahead (24h, 3d).")] = "24h",
     as_json: JsonOption = False,
 ) -> None:
-    """Latency forecasts of each workflow's duration with 95 % intervals (ETS or naive)."""
+    """Latency forecasts of each workflow's duration with 95 % intervals (seasonal or naive)."""
     start = _since(since)
     ahead = parse_duration(horizon)
     try:

@@ -280,6 +280,7 @@ class AnalyticsRepository:
             executions.c.status,
             executions.c.duration_ms,
             executions.c.error,
+            executions.c.attempts,
         ).where(executions.c.status != "running")
         if since is not None:
             query = query.where(executions.c.started_at > since)
@@ -320,7 +321,8 @@ class AnalyticsRepository:
                         )
                     )
         return [
-            RunFacts(r[1], r[2], r[3], r[4], r[5], tuple(by_execution.get(r[0], ()))) for r in rows
+            RunFacts(r[1], r[2], r[3], r[4], r[5], tuple(by_execution.get(r[0], ())), r[6])
+            for r in rows
         ]
 
 

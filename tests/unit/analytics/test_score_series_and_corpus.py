@@ -4,6 +4,7 @@ on a short corpus."""
 from __future__ import annotations
 
 import csv
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,33 @@ def test_the_shipped_predictor_is_scored_against_the_naive_one(corpus) -> None: 
     assert figures.runs > 100
     assert 0.0 <= figures.f1 <= 1.0
     assert 0.0 <= figures.f1_naive <= 1.0
+
+
+def test_every_failure_met_the_fault_blamed_for_it(corpus) -> None:  # type: ignore[no-untyped-def]
+    blamed = [(cause, met) for cause, met in zip(corpus.causes, corpus.met, strict=True) if cause]
+    assert len(blamed) > 20
+    assert all(cause in met for cause, met in blamed)
+
+
+def test_windows_nothing_reached_are_counted_apart(corpus) -> None:  # type: ignore[no-untyped-def]
+    met_by: dict[tuple[str, str], list[datetime]] = {}
+    for run, met in zip(corpus.runs, corpus.met, strict=True):
+        for fault in met:
+            met_by.setdefault((fault, run.workflow), []).append(run.at)
+    for window in corpus.windows:
+        reached = [
+            at
+            for at in met_by.get((window.fault, window.workflow), ())
+            if window.start <= at < window.end
+        ]
+        assert window.observable == bool(reached), window
+        ran = any(
+            r.workflow == window.workflow and window.start <= r.at < window.end for r in corpus.runs
+        )
+        if ran and window.kind in ("outage", "nightly"):
+            assert window.observable  # a down endpoint is met by every run that calls it
+    figures = evaluate_detection(corpus, model_detector())
+    observable = sum(1 for w in corpus.windows if w.observable)
+    assert figures.windows <= observable <= len(corpus.windows)
+    assert figures.all_windows >= figures.windows
+    assert figures.all_detected >= figures.detected

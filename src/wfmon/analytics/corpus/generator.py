@@ -37,6 +37,11 @@ class FaultWindow:
     workflow: str
     start: datetime
     end: datetime
+    # Whether a request of one of the journey's runs inside the window met the fault (an
+    # error drawn, a down endpoint, a latency it added). A 5 % error rate that none of a
+    # journey's four requests drew in its one run left nothing to detect: such windows are
+    # reported apart, since counting them would measure the dice, not the detector.
+    observable: bool = True
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ class Corpus:
     settings: CorpusSettings
     runs: tuple[RunFacts, ...]  # in time order
     causes: tuple[str | None, ...]  # per run: the fault that failed it, if it failed
+    met: tuple[frozenset[str], ...]  # per run: the faults whose effect its requests met
     faults: tuple[InjectedFault, ...]
     windows: tuple[FaultWindow, ...]
     max_ms: dict[tuple[str, str], float]  # (workflow, step) -> its duration limit
@@ -69,9 +75,14 @@ class _Simulator:
     def __init__(self, settings: CorpusSettings, rng: random.Random) -> None:
         self.settings = settings
         self.rng = rng
+        self.met: set[str] = set()  # the faults the current run's requests met
 
     def request_ms(
-        self, step: JourneyStep, plan: FaultPlan, now: datetime
+        self,
+        step: JourneyStep,
+        plan: FaultPlan,
+        now: datetime,
+        active: tuple[InjectedFault, ...] = (),
     ) -> tuple[float, int | None, str]:
         """(latency, fault status or None, decision reason) of one request."""
         rng = self.rng
@@ -80,6 +91,8 @@ class _Simulator:
         if step.endpoint is None:  # the TCP connect: loopback, no shop latency
             return overhead * 0.2, None, "none"
         decision = decide(plan, step.endpoint, now, rng)
+        if active and decision.reason != "none":
+            self.met.update(_met(active, decision.reason, step.endpoint))
         normal = normal_latency_ms(step.base_ms, rng, load_factor(self.settings, now))
         latency = (normal + decision.extra_latency_ms) * decision.latency_factor
         if rng.random() < noise.outlier_rate:
@@ -98,7 +111,7 @@ class _Simulator:
                 steps.append(StepFacts(step.name, "skipped", 0.0))
                 continue
             url = f"http://{HOST}{step.path}" if step.kind == "http" else f"tcp://{HOST}"
-            total, fault_status, reason = self.request_ms(step, plan, now)
+            total, fault_status, reason = self.request_ms(step, plan, now, active)
             now += timedelta(milliseconds=total)
             if rng.random() < self.settings.noise.request_error_rate and step.kind == "http":
                 steps.append(StepFacts(step.name, "error", total, None, RESET, step.method, url))
@@ -139,6 +152,7 @@ class _Simulator:
         self, journey: Journey, slot: datetime, faults: tuple[InjectedFault, ...]
     ) -> tuple[RunFacts, str | None]:
         rng = self.rng
+        self.met = set()
         started = slot + timedelta(seconds=rng.uniform(0.0, self.settings.noise.start_jitter_s))
         now = started
         for attempt in range(journey.retries + 1):
@@ -150,7 +164,9 @@ class _Simulator:
             now += timedelta(milliseconds=duration, seconds=RETRY_BACKOFF_S)
         failed = next((s for s in steps if s.status in ("failed", "error")), None)
         error = f"{failed.name}: {failed.error}" if failed is not None else None
-        run = RunFacts(journey.name, started, status, duration, error, tuple(steps))
+        run = RunFacts(
+            journey.name, started, status, duration, error, tuple(steps), attempts=attempt + 1
+        )
         return run, cause if status != "succeeded" else None
 
 
@@ -174,6 +190,28 @@ def _cause(active: tuple[InjectedFault, ...], reason: str, step: JourneyStep) ->
     return None
 
 
+# Which active faults a request's decision reason comes from.
+_REASONS = {
+    "down": ("outage", "nightly"),
+    "bad_deploy": ("bad_deploy",),
+    "error_rate": ("flaky",),
+    "latency": ("level_shift",),
+    "degradation": ("degradation",),
+}
+
+
+def _met(active: tuple[InjectedFault, ...], reason: str, endpoint: str) -> set[str]:
+    met: set[str] = set()
+    for part in reason.split("+"):
+        for fault in active:
+            if fault.kind not in _REASONS.get(part, ()):
+                continue
+            if fault.kind in ("outage", "level_shift") and fault.target != endpoint:
+                continue
+            met.add(fault.id)
+    return met
+
+
 def _touches(journey: Journey, fault: InjectedFault) -> bool:
     return any(s.endpoint in fault.endpoints for s in journey.steps if s.endpoint is not None)
 
@@ -195,15 +233,28 @@ def generate(seed: int, settings: CorpusSettings | None = None) -> Corpus:
     simulator = _Simulator(settings, rng)
     runs: list[RunFacts] = []
     causes: list[str | None] = []
+    met: list[frozenset[str]] = []
     for slot, index in slots:
         run, cause = simulator.run(journeys[index], slot, faults)
         runs.append(run)
         causes.append(cause)
+        met.append(frozenset(simulator.met))
     windows = tuple(
-        FaultWindow(f.id, f.kind, j.name, f.start, f.label_end)
+        FaultWindow(
+            f.id,
+            f.kind,
+            j.name,
+            f.start,
+            f.label_end,
+            any(
+                f.id in m
+                for r, m in zip(runs, met, strict=True)
+                if r.workflow == j.name and f.start <= r.at < f.label_end
+            ),
+        )
         for f in faults
         for j in journeys
         if _touches(j, f)
     )
     max_ms = {(j.name, s.name): s.max_ms for j in journeys for s in j.steps if s.max_ms is not None}
-    return Corpus(seed, settings, tuple(runs), tuple(causes), faults, windows, max_ms)
+    return Corpus(seed, settings, tuple(runs), tuple(causes), tuple(met), faults, windows, max_ms)

@@ -15,6 +15,7 @@ from wfmon.analytics.detectors.base import Detector, Score, State, evidence_scor
 from wfmon.analytics.detectors.ewma import EwmaDetector
 from wfmon.analytics.detectors.failures import FailureRateDetector
 from wfmon.analytics.detectors.level import LevelConfig, LevelDetector
+from wfmon.analytics.runs import RATE_METRICS
 
 __all__ = [
     "DEFAULT_DETECTOR",
@@ -92,8 +93,8 @@ _CLASSES: Mapping[str, Callable[[State], Detector]] = MappingProxyType(
 
 
 def make_detector(name: str, metric: str = "duration", *, generic: bool = False) -> Detector:
-    """A fresh detector for a series of `metric` ('success' always gets `failures`)."""
-    if metric == "success":
+    """A fresh detector for a series of `metric` (rate series always get `failures`)."""
+    if metric in RATE_METRICS:
         return FailureRateDetector()
     try:
         spec = DETECTORS[name]

@@ -48,7 +48,7 @@ class LevelConfig:
     clip: float = 4.0  # the most one point adds to the CUSUM (+ k)
     z_half: float = 4.0  # without CUSUM: the z that scores 0.5
     rel_floor: float = 0.03  # the least scale on the log scale (3 %)
-    abs_floor: float = 2.0  # the least scale in the series' units (2 ms), log1p only
+    abs_floor: float = 1.0  # the least scale in the series' units (1 ms), log1p only
     band: float = 3.0  # the expected range is level ± band scales
     two_sided: bool = False
     transform: Transform = "log1p"
@@ -60,7 +60,16 @@ class LevelDetector:
 
     name: ClassVar[str] = "level"
 
-    __slots__ = ("_profile", "_s0", "config", "cusum_down", "cusum_up", "last_t", "window")
+    __slots__ = (
+        "_profile",
+        "_s0",
+        "config",
+        "cusum_down",
+        "cusum_up",
+        "last_t",
+        "last_z",
+        "window",
+    )
 
     def __init__(self, config: LevelConfig | None = None) -> None:
         self.config = config or LevelConfig()
@@ -69,7 +78,12 @@ class LevelDetector:
         self.cusum_up = 0.0
         self.cusum_down = 0.0
         self.last_t: float | None = None
+        self.last_z = 0.0  # the last point's z (0 while warming up): for corroboration
         self._s0: float | None = None  # the `scaled` transform's unit, fixed by the first point
+
+    @property
+    def warmed_up(self) -> bool:
+        return len(self.window) >= self.config.min_points
 
     # -- transforms ------------------------------------------------------------------------
 
@@ -93,7 +107,8 @@ class LevelDetector:
         if config.transform != "log1p":
             return config.rel_floor
         # `abs_floor` ms at this level, on the log scale: a 2 ms step must move by more
-        # than a millisecond or two before it counts, whatever its relative spread.
+        # than a millisecond before it counts, whatever its relative spread (2 ms was
+        # tried first: it hid a bad deploy doubling a 3.5 ms health check for hours).
         return max(config.rel_floor, math.log1p(config.abs_floor / (math.expm1(level) + 1.0)))
 
     # -- scoring ---------------------------------------------------------------------------
@@ -109,6 +124,7 @@ class LevelDetector:
         if last is not None and t - last > config.gap_s:
             self.cusum_up = self.cusum_down = 0.0
         if len(window) < config.min_points:
+            self.last_z = 0.0
             window.push(y - offset)
             if profile is not None:
                 profile.learn(t, y, math.inf)
@@ -120,6 +136,7 @@ class LevelDetector:
             sigma = floor
         expected = level + offset
         z = (y - expected) / sigma
+        self.last_z = z
         if config.cusum:
             clip = config.clip
             k = config.k
