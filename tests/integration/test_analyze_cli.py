@@ -148,3 +148,15 @@ def test_backtest_reports_every_figure_as_json() -> None:
     assert names[0].startswith("fault windows detected")
     assert any(n.startswith("false-alarm episodes") for n in names)
     assert any(n.startswith("failure prediction") for n in names)
+
+
+def test_predict_says_whether_the_next_runs_are_at_risk(env: dict[str, str]) -> None:
+    out = invoke(env, "predict", "--json", "--since", "14d")
+    assert out.exit_code == 0, out.output
+    [item] = json.loads(out.output)
+    assert item["workflow"] == "checkout"
+    assert item["at_risk"] is False  # the last run passed (slowly: that is the detector's)
+    assert item["reason"] == "the last run passed within its limits"
+    table = invoke(env, "predict", "--since", "14d")
+    assert "checkout" in table.output
+    assert "calm" in table.output

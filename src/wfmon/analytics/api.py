@@ -1,5 +1,5 @@
-"""`GET /anomalies` and `GET /incidents` as a FastAPI router (mounted under /api/v1 by the
-API's composition)."""
+"""`GET /anomalies`, `GET /incidents` and `GET /predictions` as a FastAPI router (mounted
+under /api/v1 by the API's composition)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
+from wfmon.analytics.predictions import predict, step_limits
 from wfmon.clock import Clock
 from wfmon.config.base import parse_duration
 from wfmon.storage.analytics import AnalyticsRepository
+
+# The history predictions are counted on: enough runs of an hourly journey to know how
+# often a failure follows a failure, few enough to read on every request.
+PREDICTION_HISTORY = "3d"
+PREDICTION_RUNS = 50_000
 
 
 def parse_since(value: str | None, now: datetime) -> datetime | None:
@@ -65,5 +71,20 @@ def analytics_router(
         """Incidents (two or more failures with one probable cause), newest first."""
         found = await _repo().incidents(workflow=workflow, since=_since(since), limit=limit)
         return [i.to_json() for i in found]
+
+    @router.get("/predictions")
+    async def predictions(
+        workflow: str | None = None,
+        history: Annotated[
+            str, Query(description="the recent history the rates are counted on (3d)")
+        ] = PREDICTION_HISTORY,
+    ) -> list[dict[str, Any]]:
+        """Per workflow: the probability that one of its next 3 runs fails, whether the
+        shipped rule calls it at risk, and why; most at risk first."""
+        since = _since(history)
+        repo = _repo()
+        runs = await repo.runs(since=since, workflow=workflow, limit=PREDICTION_RUNS, newest=True)
+        limits = step_limits(await repo.definitions())
+        return [p.to_json() for p in predict(runs, limits)]
 
     return router

@@ -18,6 +18,8 @@ from wfmon.analytics.api import parse_since
 from wfmon.analytics.detectors import DEFAULT_DETECTOR, DETECTORS
 from wfmon.analytics.forecast import forecast as make_forecast
 from wfmon.analytics.patterns import find_patterns
+from wfmon.analytics.predictions import predict as predict_failures
+from wfmon.analytics.predictions import step_limits
 from wfmon.analytics.report import run_backtest
 from wfmon.analytics.runs import RATE_METRICS, points
 from wfmon.analytics.scoreseries import score_path
@@ -278,12 +280,7 @@ async def _series(
     repo, workflows, db = await _repo(config)
     try:
         runs = await repo.runs(since=start, workflow=workflow)
-        limits: dict[tuple[str, str], float] = {}
-        for record in await workflows.list():
-            for step in record.definition.get("steps", []):
-                limit = (step.get("expect") or {}).get("max_duration")
-                if isinstance(step, dict) and limit is not None:
-                    limits[(record.name, str(step.get("name")))] = parse_duration(limit) * 1000.0
+        limits = step_limits((r.name, r.definition) for r in await workflows.list())
     finally:
         await db.dispose()  # type: ignore[attr-defined]
     series: dict[tuple[str, str, str], list[tuple[datetime, float]]] = defaultdict(list)
@@ -376,3 +373,43 @@ def forecast(
             f"({low[-1]:.0f}-{high[-1]:.0f})",
             markup=False,
         )
+
+
+@app.command("predict")
+def predict(
+    config: ConfigOption = None,
+    workflow: WorkflowOption = None,
+    since: SinceOption = "3d",
+    as_json: JsonOption = False,
+) -> None:
+    """Per workflow: the probability that one of its next 3 runs fails, and why."""
+    start = _since(since)
+
+    async def go() -> list[dict[str, object]]:
+        repo, _w, db = await _repo(config)
+        try:
+            runs = await repo.runs(since=start, workflow=workflow, limit=50_000, newest=True)
+            limits = step_limits(await repo.definitions())
+        finally:
+            await db.dispose()  # type: ignore[attr-defined]
+        return [p.to_json() for p in predict_failures(runs, limits)]
+
+    try:
+        found = run(go())
+    except StorageError as error:
+        raise _fail(error) from error
+    if as_json:
+        print(json.dumps(found, indent=2))
+        return
+    if not found:
+        console.print("no runs in this period")
+        return
+    table = Table("workflow", "next 3 runs", "probability of a failure", "why")
+    for p in found:
+        table.add_row(
+            str(p["workflow"]),
+            "[red]at risk[/red]" if p["at_risk"] else "calm",
+            f"{p['probability']:.0%}",
+            str(p["reason"]),
+        )
+    console.print(table)

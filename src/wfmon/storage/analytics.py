@@ -18,7 +18,7 @@ from wfmon.analytics.incidents import Incident
 from wfmon.analytics.runs import RunFacts, StepFacts
 from wfmon.storage.db import Database
 from wfmon.storage.records import clean_text
-from wfmon.storage.tables import executions, step_results
+from wfmon.storage.tables import executions, step_results, workflows
 from wfmon.storage.tables_analytics import anomalies, detector_state, incidents
 
 
@@ -265,14 +265,27 @@ class AnalyticsRepository:
 
     # -- history as facts -----------------------------------------------------------------
 
+    async def definitions(self) -> builtins.list[tuple[str, dict[str, Any]]]:
+        """(name, definition) of every configured workflow (for its steps' limits)."""
+        query = sa.select(workflows.c.name, workflows.c.definition).where(
+            workflows.c.removed_at.is_(None)
+        )
+        async with self._db.read() as conn:
+            return [
+                (name, definition if isinstance(definition, dict) else {})
+                for name, definition in await conn.execute(query)
+            ]
+
     async def runs(
         self,
         *,
         since: datetime | None = None,
         workflow: str | None = None,
         limit: int = 200_000,
+        newest: bool = False,
     ) -> builtins.list[RunFacts]:
-        """Finished executions with their steps, oldest first (started after `since`)."""
+        """Finished executions with their steps, oldest first (started after `since`); at
+        most `limit`, the oldest ones, or the newest ones when `newest`."""
         query = sa.select(
             executions.c.id,
             executions.c.workflow,
@@ -286,7 +299,11 @@ class AnalyticsRepository:
             query = query.where(executions.c.started_at > since)
         if workflow is not None:
             query = query.where(executions.c.workflow == workflow)
-        query = query.order_by(executions.c.started_at, executions.c.id).limit(limit)
+        if newest:
+            query = query.order_by(executions.c.started_at.desc(), executions.c.id.desc())
+        else:
+            query = query.order_by(executions.c.started_at, executions.c.id)
+        query = query.limit(limit)
         steps_query = sa.select(
             step_results.c.execution_id,
             step_results.c.name,
@@ -298,7 +315,9 @@ class AnalyticsRepository:
             step_results.c.response_status,
         ).order_by(step_results.c.execution_id, step_results.c.position)
         async with self._db.read() as conn:
-            rows = (await conn.execute(query)).all()
+            rows = list((await conn.execute(query)).all())
+            if newest:
+                rows.reverse()
             if not rows:
                 return []
             ids = [r[0] for r in rows]
