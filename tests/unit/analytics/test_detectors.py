@@ -127,3 +127,23 @@ def test_scores_stay_in_the_unit_interval_for_any_data(name: str) -> None:
         x = rng.choice([-1e6, -3.0, 0.0, 1e-9, 7.0, 1e9]) if i % 97 == 0 else rng.gauss(10, 2)
         score = detector.update(float(i), x).score
         assert 0.0 <= score <= 1.0
+
+
+def test_a_failure_episode_ends_a_few_runs_after_the_recovery() -> None:
+    """Pass: a steady journey's one failure opens an episode that is over by the fourth
+    success after it, not when the failure leaves the 10-run window (13 runs later)."""
+    detector = FailureRateDetector()
+    for i in range(300):
+        detector.update(i * STEP_S, 1.0)
+    scores = [detector.update(300 * STEP_S, 0.0).score]
+    scores += [detector.update((301 + i) * STEP_S, 1.0).score for i in range(12)]
+    assert scores[0] >= DEFAULT_THRESHOLD
+    episode: Episode | None = None
+    ended = None
+    for i, s in enumerate(scores):
+        episode = advance(episode, float(i), s, 0.0, 0.0, 0.0)
+        if episode is not None and not episode.is_open:
+            ended = i
+            break
+    assert ended is not None
+    assert ended <= 4

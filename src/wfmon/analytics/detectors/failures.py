@@ -8,7 +8,11 @@ and 2 (p = 0.01) scores 0.5.
 
 So a journey that has run about a hundred times without failing opens an episode on its
 first failure (p0 < 1 %): for such a journey a failure is news, and waiting for a second
-would miss every short outage of the journeys that run every few hours. A flaky journey
+would miss every short outage of the journeys that run every few hours. Once the journey
+has passed `RECOVERED_AFTER` runs in a row, the failures before them stop counting as
+evidence (the window still remembers them for the rate): the episode ends a few runs after
+the recovery, like the alert's own recovery, instead of a day later when a 2-hourly
+journey's failure finally leaves the window. A flaky journey
 that fails 2 % of the time needs three failures within ten runs, because for it one or two
 are ordinary. Background failures of steady journeys do page; the corpus measures what that
 costs (docs/analytics.md).
@@ -26,6 +30,7 @@ _WARMING = ("warming up",)
 _FAILURES = ("failures",)
 _OK = ("ok",)
 SURPRISED_WEIGHT = 0.2
+RECOVERED_AFTER = 2  # successes in a row that end the evidence of the failures before them
 
 
 class FailureRateDetector:
@@ -61,7 +66,7 @@ class FailureRateDetector:
         p0 = self.baseline_rate
         k = sum(window)
         n = len(window)
-        if k == 0:
+        if k == 0 or (not failed and self._streak() >= RECOVERED_AFTER):
             score = 0.0
             parts = _OK
         else:
@@ -85,6 +90,15 @@ class FailureRateDetector:
         worst = mean + 3.0 * math.sqrt(n * p0 * (1.0 - p0))
         low = max(0.0, 1.0 - worst / max(n, 1))
         return Score(score, low, 1.0, parts)
+
+    def _streak(self) -> int:
+        """Successes in a row at the end of the window, this point included."""
+        streak = 0
+        for failed in reversed(self.window):
+            if failed:
+                break
+            streak += 1
+        return streak
 
     def recent_failures(self) -> tuple[int, int]:
         """(failed, of) among the recent runs, this point included."""

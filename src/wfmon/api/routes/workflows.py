@@ -55,7 +55,7 @@ def router(s: ApiServices) -> APIRouter:
         )
 
     @r.get(
-        "/{name}",
+        "/{name:path}",
         response_model=WorkflowDetailOut,
         dependencies=read,
         summary="One workflow: definition (secrets masked), schedule, uptime, latest runs",
@@ -89,7 +89,7 @@ def router(s: ApiServices) -> APIRouter:
         )
 
     @r.post(
-        "/{name}/run",
+        "/{name:path}/run",
         status_code=202,
         response_model=RunAcceptedOut,
         dependencies=write,
