@@ -348,6 +348,24 @@ async def test_write_report_names_files_by_the_period_end(
     assert not list((tmp_path / "out").glob(".*.tmp"))
 
 
+async def test_writing_a_report_deletes_those_past_their_keep(
+    db: Database, database_url: str, tmp_path: Path
+) -> None:
+    """Pass: after writing the 13:00 report, a report that ended 31 days earlier is gone,
+    one from 29 days earlier and files that are not reports are left alone."""
+    out = tmp_path / "out"
+    out.mkdir()
+    keep = ["report-20260130T1300.md", "notes.md", "report-latest.json"]  # 29 days; others
+    for name in ["report-20260128T1200.md", "report-20260128T1200.json", *keep]:
+        (out / name).write_text("x")
+    settings = Settings(tmp_path / "wfmon.yaml", tmp_path / "reports", database_url)
+    async with build_app(settings, clock=FakeClock(at(61))) as app:
+        await write_report(app, at(60), 3600, directory=out)
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [*keep, "report-20260301T1300.md", "report-20260301T1300.json"]
+    )
+
+
 # -- the CLI (SQLite file) ------------------------------------------------------------------
 
 

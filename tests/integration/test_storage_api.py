@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
+
 from api_support import execution
 from wfmon.clock import FakeClock
 from wfmon.domain.run import ExecutionStatus
@@ -16,6 +18,8 @@ from wfmon.storage.event_log import EventLogRepository
 from wfmon.storage.rollup_backfill import backfill, rebuild
 from wfmon.storage.rollups import WHOLE, RollupBatch, RollupRepository
 from wfmon.storage.state import StateRepository
+from wfmon.storage.tables_alerts import alert_events, alerts, notifications
+from wfmon.storage.tables_analytics import anomalies, incidents
 from wfmon.storage.tokens import TokenRepository
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -204,3 +208,123 @@ async def test_retention_prunes_each_kind_of_data_at_its_own_age(db: Database) -
     hours = await rollups.series("hour", "checkout", WHOLE, now - timedelta(days=600))
     assert len(hours) == 2  # 400 days: 45 and 10
     assert [e.kind for e in await log.after(0)] == ["new"]
+
+
+async def test_retention_prunes_old_notifications_resolved_alerts_and_ended_analytics(
+    db: Database,
+) -> None:
+    """Pass: with the default policy at T0 + 500 days, resolved alerts older than 400 days
+    go with their events and notifications, sent notifications older than 90 days go,
+    pending ones and unresolved alerts stay whatever their age, and anomaly episodes and
+    incidents that ended more than 400 days ago go while open ones stay."""
+    now = T0 + timedelta(days=500)
+
+    async def alert(key: str, state: str, changed: datetime) -> int:
+        async with db.write() as conn:
+            row = await conn.execute(
+                sa.insert(alerts)
+                .values(
+                    dedup_key=key,
+                    episode=1,
+                    rule="r",
+                    kind="consecutive_failures",
+                    severity="critical",
+                    state=state,
+                    summary="s",
+                    workflow="w",
+                    location=None,
+                    group_key="g",
+                    tags=[],
+                    opened_at=changed,
+                    changed_at=changed,
+                    details={},
+                    version=1,
+                )
+                .returning(alerts.c.id)
+            )
+            alert_id = int(row.scalar_one())
+            event = await conn.execute(
+                sa.insert(alert_events)
+                .values(
+                    alert_id=alert_id,
+                    at=changed,
+                    kind="opened",
+                    actor="system",
+                    from_state=None,
+                    to_state=state,
+                    reason="r",
+                    message="m",
+                    execution_ids=[],
+                    note=None,
+                    data={},
+                )
+                .returning(alert_events.c.id)
+            )
+            event_id = int(event.scalar_one())
+            for status in ("sent", "pending"):
+                await conn.execute(
+                    sa.insert(notifications).values(
+                        event_id=event_id,
+                        alert_id=alert_id,
+                        channel="hook",
+                        group_key="g",
+                        status=status,
+                        created_at=changed,
+                        due_at=changed,
+                        attempts=1,
+                    )
+                )
+        return alert_id
+
+    await alert("a", "resolved", now - timedelta(days=450))  # goes, with its trail
+    old_firing = await alert("b", "firing", now - timedelta(days=450))
+    recent = await alert("c", "resolved", now - timedelta(days=100))
+    async with db.write() as conn:
+        for ended in (now - timedelta(days=401), None, now - timedelta(days=10)):
+            started = (ended or now) - timedelta(hours=1)
+            await conn.execute(
+                sa.insert(anomalies).values(
+                    workflow="w",
+                    step="",
+                    metric="duration",
+                    started_at=started,
+                    ended_at=ended,
+                    peak_score=0.9,
+                    value=1.0,
+                    expected_low=0.0,
+                    expected_high=1.0,
+                    reason="r",
+                )
+            )
+            await conn.execute(
+                sa.insert(incidents).values(
+                    key=f"k{started.timestamp()}",
+                    host="h",
+                    cause="c",
+                    started_at=started,
+                    last_at=started,
+                    ended_at=ended,
+                    failures=2,
+                    workflows=["w"],
+                    endpoints=[],
+                    steps=[],
+                    description="d",
+                )
+            )
+    report = await Retention(db, FakeClock(now), RetentionPolicy(batch=1, pause_s=0)).prune_once()
+    assert (report.alerts, report.analytics) == (1, 2)
+    async with db.read() as conn:
+        left = {r.id for r in await conn.execute(sa.select(alerts.c.id))}
+        kept = [
+            (r.alert_id, r.status)
+            for r in await conn.execute(sa.select(notifications.c.alert_id, notifications.c.status))
+        ]
+        anomaly_ends = [r.ended_at for r in await conn.execute(sa.select(anomalies.c.ended_at))]
+        incident_ends = [r.ended_at for r in await conn.execute(sa.select(incidents.c.ended_at))]
+    assert left == {old_firing, recent}
+    # Sent ones older than 90 days go (all three alerts'), pending ones stay unless their
+    # resolved alert went.
+    assert sorted(kept) == sorted([(old_firing, "pending"), (recent, "pending")])
+    assert report.notifications == 3
+    assert sorted(e is None for e in anomaly_ends) == [False, True]
+    assert len(incident_ends) == 2

@@ -14,6 +14,13 @@ Defaults (overridable through the environment, see `from_env`):
 | per-hour rollups | 400 days | WFMON_RETENTION_ROLLUP_DAYS |
 | event log (SSE resume) | 24 hours | WFMON_RETENTION_EVENT_HOURS |
 | expired login sessions | until their absolute expiry | |
+| notifications sent or given up on | 90 days | WFMON_RETENTION_NOTIFICATION_DAYS |
+| resolved alerts with their audit trail | 400 days | WFMON_RETENTION_ALERT_DAYS |
+| ended anomaly episodes and incidents | as long as hourly rollups | |
+| hourly report files in the data directory | as long as executions | |
+
+Firing and acknowledged alerts, pending notifications, open anomalies and incidents and
+running executions are never pruned, whatever their age.
 """
 
 from __future__ import annotations
@@ -30,7 +37,13 @@ from wfmon.errors import StorageError
 from wfmon.storage.accounts import SessionRepository
 from wfmon.storage.db import Database
 from wfmon.storage.event_log import EventLogRepository
-from wfmon.storage.retention import prune_executions, prune_health_checks
+from wfmon.storage.retention import (
+    prune_analytics,
+    prune_executions,
+    prune_health_checks,
+    prune_notifications,
+    prune_resolved_alerts,
+)
 from wfmon.storage.rollups import RollupRepository
 
 log = logging.getLogger(__name__)
@@ -48,6 +61,9 @@ class Cutoffs:
     hour_rollups: datetime
     events: datetime
     sessions: datetime
+    notifications: datetime
+    alerts: datetime
+    analytics: datetime
 
 
 @dataclass(frozen=True)
@@ -56,12 +72,21 @@ class RetentionPolicy:
     minute_rollups_days: float | None = None  # None: as long as executions
     hour_rollups_days: float = 400.0
     event_hours: float = 24.0
+    notification_days: float = 90.0
+    alert_days: float = 400.0
     interval_s: float = 600.0
     batch: int = 2000
     pause_s: float = 0.05
 
     def __post_init__(self) -> None:
-        for name in ("executions_days", "hour_rollups_days", "event_hours", "interval_s"):
+        for name in (
+            "executions_days",
+            "hour_rollups_days",
+            "event_hours",
+            "notification_days",
+            "alert_days",
+            "interval_s",
+        ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
         if self.minute_rollups_days is not None and self.minute_rollups_days <= 0:
@@ -77,6 +102,9 @@ class RetentionPolicy:
             hour_rollups=now - timedelta(days=self.hour_rollups_days),
             events=now - timedelta(hours=self.event_hours),
             sessions=now,
+            notifications=now - timedelta(days=self.notification_days),
+            alerts=now - timedelta(days=self.alert_days),
+            analytics=now - timedelta(days=self.hour_rollups_days),
         )
 
     @classmethod
@@ -98,6 +126,9 @@ class RetentionPolicy:
             minute_rollups_days=number("WFMON_RETENTION_MINUTE_ROLLUP_DAYS"),
             hour_rollups_days=number("WFMON_RETENTION_ROLLUP_DAYS") or defaults.hour_rollups_days,
             event_hours=number("WFMON_RETENTION_EVENT_HOURS") or defaults.event_hours,
+            notification_days=number("WFMON_RETENTION_NOTIFICATION_DAYS")
+            or defaults.notification_days,
+            alert_days=number("WFMON_RETENTION_ALERT_DAYS") or defaults.alert_days,
         )
 
 
@@ -109,17 +140,13 @@ class PruneReport:
     hour_rollups: int = 0
     events: int = 0
     sessions: int = 0
+    notifications: int = 0
+    alerts: int = 0
+    analytics: int = 0
 
     @property
     def total(self) -> int:
-        return (
-            self.executions
-            + self.health_checks
-            + self.minute_rollups
-            + self.hour_rollups
-            + self.events
-            + self.sessions
-        )
+        return sum(vars(self).values())
 
 
 class Retention:
@@ -161,6 +188,16 @@ class Retention:
         events = EventLogRepository(self._db)
         report.events = await self._drain(lambda: events.prune(cut.events, self.policy.batch), stop)
         report.sessions = await SessionRepository(self._db).delete_expired(cut.sessions)
+        batch = self.policy.batch
+        report.notifications = await self._drain(
+            lambda: prune_notifications(self._db, cut.notifications, batch), stop
+        )
+        report.alerts = await self._drain(
+            lambda: prune_resolved_alerts(self._db, cut.alerts, batch), stop
+        )
+        report.analytics = await self._drain(
+            lambda: prune_analytics(self._db, cut.analytics, batch), stop
+        )
         return report
 
     async def _drain(self, step: _Step, stop: asyncio.Event | None) -> int:

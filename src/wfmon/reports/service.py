@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from wfmon.app import App
@@ -25,10 +26,29 @@ from wfmon.status.facts import DEFAULT_HEALTH_INTERVAL_S
 log = logging.getLogger(__name__)
 
 FILE_STEM = "report-%Y%m%dT%H%M"  # UTC end of the period, e.g. report-20260301T1300
+KEEP_DAYS = 30.0  # report files older than this are deleted when a new one is written
 
 
 def report_stem(end: datetime) -> str:
     return end.strftime(FILE_STEM)
+
+
+def expired_reports(names: Iterable[str], now: datetime, keep_days: float) -> list[str]:
+    """The report file names (`report-YYYYmmddTHHMM.md|.json`) whose period ended more than
+    `keep_days` before `now`; any other name is never returned. Pure."""
+    cutoff = now - timedelta(days=keep_days)
+    out = []
+    for name in names:
+        stem, dot, suffix = name.partition(".")
+        if not dot or suffix not in ("md", "json"):
+            continue
+        try:
+            end = datetime.strptime(stem, FILE_STEM).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+        if end < cutoff:
+            out.append(name)
+    return sorted(out)
 
 
 async def write_report(
@@ -38,9 +58,11 @@ async def write_report(
     *,
     directory: Path | None = None,
     health_interval_s: float = DEFAULT_HEALTH_INTERVAL_S,
+    keep_days: float = KEEP_DAYS,
 ) -> list[Path]:
     """Write `report-YYYYmmddTHHMM.md` and `.json` for (end - period_s, end) into
-    `directory` (default: the data directory); returns the two paths.
+    `directory` (default: the data directory); returns the two paths. Reports that ended
+    more than `keep_days` before this one are deleted.
 
     Each file is written to a temporary name and renamed, so a reader never sees half a
     report. Raises StorageError or OSError (the service logs them).
@@ -61,6 +83,8 @@ async def write_report(
         path = target / f"{stem}{suffix}"
         _write_atomically(path, text)
         written.append(path)
+    for name in expired_reports((p.name for p in target.glob("report-*")), end, keep_days):
+        (target / name).unlink(missing_ok=True)
     return written
 
 

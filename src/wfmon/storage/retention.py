@@ -13,6 +13,8 @@ import sqlalchemy as sa
 
 from wfmon.storage.db import Database
 from wfmon.storage.tables import executions, health_checks
+from wfmon.storage.tables_alerts import alerts, notifications
+from wfmon.storage.tables_analytics import anomalies, incidents
 
 
 async def prune_executions(db: Database, before: datetime, batch: int = 2000) -> int:
@@ -40,3 +42,48 @@ async def prune_health_checks(db: Database, before: datetime, batch: int = 5000)
     async with db.write() as conn:
         result = await conn.execute(sa.delete(health_checks).where(health_checks.c.id.in_(oldest)))
         return int(result.rowcount or 0)
+
+
+async def prune_notifications(db: Database, before: datetime, batch: int = 2000) -> int:
+    """Delete up to `batch` delivered (`sent`) or given-up (`dead`) notifications created
+    before `before`; pending ones are kept whatever their age (the sender still owes them)."""
+    oldest = (
+        sa.select(notifications.c.id)
+        .where(notifications.c.created_at < before, notifications.c.status.in_(("sent", "dead")))
+        .order_by(notifications.c.id)
+        .limit(batch)
+    )
+    async with db.write() as conn:
+        result = await conn.execute(sa.delete(notifications).where(notifications.c.id.in_(oldest)))
+        return int(result.rowcount or 0)
+
+
+async def prune_resolved_alerts(db: Database, before: datetime, batch: int = 500) -> int:
+    """Delete up to `batch` alerts resolved before `before`, with their audit trail and
+    notifications (by cascade); firing and acknowledged alerts are never pruned."""
+    oldest = (
+        sa.select(alerts.c.id)
+        .where(alerts.c.state == "resolved", alerts.c.changed_at < before)
+        .order_by(alerts.c.id)
+        .limit(batch)
+    )
+    async with db.write() as conn:
+        result = await conn.execute(sa.delete(alerts).where(alerts.c.id.in_(oldest)))
+        return int(result.rowcount or 0)
+
+
+async def prune_analytics(db: Database, before: datetime, batch: int = 2000) -> int:
+    """Delete up to `batch` anomaly episodes and incidents that ended before `before`
+    (open ones are kept); returns how many."""
+    removed = 0
+    async with db.write() as conn:
+        for table in (anomalies, incidents):
+            oldest = (
+                sa.select(table.c.id)
+                .where(table.c.ended_at.is_not(None), table.c.ended_at < before)
+                .order_by(table.c.id)
+                .limit(batch)
+            )
+            result = await conn.execute(sa.delete(table).where(table.c.id.in_(oldest)))
+            removed += int(result.rowcount or 0)
+    return removed
