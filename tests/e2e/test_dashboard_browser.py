@@ -3,6 +3,7 @@ hostile names shown as text. Assertions wait with Playwright's `expect` (never s
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 from urllib.parse import quote
@@ -15,6 +16,7 @@ from browser_support import Site, Tab
 from web_support import add_alert, finish_like_the_daemon, run
 from wfmon.analytics.anomaly import Episode
 from wfmon.analytics.baseline import Change
+from wfmon.analytics.incidents import Incident
 from wfmon.domain.alert import AlertState
 from wfmon.storage.analytics import AnalyticsRepository
 
@@ -213,6 +215,113 @@ async def test_the_performance_page_draws_charts_with_anomalies_under_the_csp(
     await expect(page.locator("#chart-latency .shapelayer path").first).to_be_attached()
     await expect(page.locator("#chart-success .shapelayer path")).to_have_count(0)
     tab.assert_clean()  # plotly.js would log a CSP violation for any inline style
+
+
+def incident(workflows: tuple[str, ...], endpoint: str, minutes_ago: int) -> Incident:
+    started = now_utc() - timedelta(minutes=minutes_ago)
+    return Incident(
+        key=f"shop.test|status 503|{endpoint}|{started.isoformat()}",
+        host="shop.test",
+        cause="status 503",
+        started_at=started,
+        last_at=now_utc(),
+        failures=4,
+        workflows=workflows,
+        endpoints=(endpoint,),
+        steps=("login",),
+        example="503 Service Unavailable",
+    )
+
+
+def open_anomaly(workflow: str, reason: str, series: str = "ttfb") -> Change:
+    started = (now_utc() - timedelta(minutes=20)).timestamp()
+    episode = Episode(started, peak=0.8731, value=2900.0, low=200.0, high=700.0)
+    return Change("opened", workflow, "", series, episode, reason)
+
+
+async def prediction(site: Site, workflow: str) -> tuple[str, str]:
+    """What /api/v1/predictions says of `workflow`: its chance as the page writes it, and
+    why; it must be at risk."""
+    answer = await site.harness.reader().get("/api/v1/predictions")
+    [found] = [p for p in answer.json() if p["workflow"] == workflow]
+    assert found["at_risk"], found
+    return f"{math.floor(found['probability'] * 100 + 0.5)} %", found["reason"]
+
+
+async def test_the_overview_shows_incidents_workflows_at_risk_and_open_anomalies(
+    tab: Tab, site: Site
+) -> None:
+    h = site.harness
+    await h.record([run(XSS, now_utc(), ok=False)])  # its latest run failed: at risk
+    chance, why = await prediction(site, XSS)
+    analytics = AnalyticsRepository(h.db)
+    first = incident(("checkout", XSS), "POST /api/auth/login", 40)
+    await analytics.record_incident(first)
+    reason = "private ttfb 2.9 s vs expected 200-700 ms since 05:02 UTC"
+    await analytics.record_changes([open_anomaly("private", reason)])
+
+    await tab.log_in("/")
+    page = tab.page
+    panel = page.locator("#insights")
+    await expect(panel.get_by_role("heading", name="Insights")).to_be_visible()
+    risky = panel.locator("#at-risk .insight").filter(has=page.locator(".wf-name", has_text=XSS))
+    await expect(risky.locator(".wf-name")).to_have_text(XSS)  # a name, not a script
+    await expect(risky.locator(".wf-name")).to_have_attribute(
+        "href",
+        "/workflows/" + quote(XSS, safe="!'()*"),  # as encodeURIComponent writes it
+    )
+    await expect(risky.locator("[data-slot=percent]")).to_have_text(chance)
+    await expect(risky.locator("[data-slot=reason]")).to_have_text(why)
+    await expect(risky.locator("[data-badge=risk]")).to_have_text("at risk")
+
+    item = panel.locator("#incidents .insight").filter(has_text=first.describe())
+    await expect(item.locator("[data-slot=description]")).to_have_text(first.describe())
+    assert XSS in first.describe()
+    await expect(item.locator("[data-badge=state]")).to_have_text("open")
+    await expect(item.locator("[data-slot=failures]")).to_have_text("4")
+    await expect(item.locator(".wf-links .wf-name")).to_have_text(["checkout", XSS])
+
+    anomaly = panel.locator("#open-anomalies .insight").filter(has_text=reason)
+    await expect(anomaly.locator("[data-slot=score]")).to_have_text("0.87")
+    await expect(anomaly.locator("[data-slot=series]")).to_have_text("ttfb")
+
+    # Runs finishing bring the panel up to date (at most every 10 s).
+    await tab.live()
+    later = incident(("private",), "GET /api/cart", 5)
+    await analytics.record_incident(later)
+    await finish_like_the_daemon(h, run("private", now_utc()))
+    fresh = panel.locator("#incidents [data-slot=description]", has_text=later.describe())
+    await expect(fresh).to_be_visible(timeout=20000)
+
+    await page.set_viewport_size({"width": 390, "height": 844})
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, width
+    tab.assert_clean()
+
+
+async def test_a_workflows_page_shows_its_prediction_and_open_anomalies(
+    tab: Tab, site: Site
+) -> None:
+    h = site.harness
+    await h.record([run("checkout", now_utc(), ok=False)])
+    chance, why = await prediction(site, "checkout")
+    mine = "step home of checkout ttfb 2.9 s vs expected 200-700 ms since 05:02 UTC"
+    other = "private duration 9.1 s vs expected 200-700 ms since 05:02 UTC"
+    await AnalyticsRepository(h.db).record_changes(
+        [open_anomaly("checkout", mine), open_anomaly("private", other, "duration")]
+    )
+
+    await tab.log_in("/workflows/checkout")
+    page = tab.page
+    item = page.locator("#prediction .insight")
+    await expect(item).to_have_count(1)
+    await expect(item.locator("[data-badge=risk]")).to_have_text("at risk")
+    await expect(item.locator("[data-slot=percent]")).to_have_text(chance)
+    await expect(item.locator("[data-slot=reason]")).to_have_text(why)
+    anomalies = page.locator("#open-anomalies")
+    await expect(anomalies).to_contain_text(mine)
+    await expect(anomalies).not_to_contain_text(other)  # another workflow's
+    tab.assert_clean()
 
 
 async def test_phones_get_every_page_without_sideways_scrolling(tab: Tab, site: Site) -> None:

@@ -215,6 +215,8 @@ class AnalyticsRepository:
                 sa.or_(incidents.c.last_at >= since, incidents.c.ended_at.is_(None))
             )
         query = query.order_by(incidents.c.started_at.desc(), incidents.c.id.desc())
+        if workflow is None:
+            query = query.limit(max(1, limit))  # else filtered below, on the JSON list
         async with self._db.read() as conn:
             rows = (await conn.execute(query)).mappings().all()
         found = [

@@ -2,8 +2,8 @@
 
 | page | what |
 |---|---|
-| `/` | overview: system health, workflow grid with sparklines, firing alerts, latest runs |
-| `/workflows/{name}` | definition, schedule, uptime, recent runs, run now |
+| `/` | overview: system health, insights, workflows with sparklines, firing alerts, latest runs |
+| `/workflows/{name}` | definition, schedule, uptime, prediction, anomalies, recent runs, run now |
 | `/executions` | filterable table (query parameters), cursor pagination |
 | `/executions/{id}` | step waterfall, failed assertions, response excerpts |
 | `/alerts`, `/alerts/{id}` | firing / acknowledged / resolved, actions, history |
@@ -13,10 +13,15 @@ Pages are rendered on the server (fast first paint, readable without JavaScript)
 ES modules then keep them live from `/api/v1/events` and the JSON routes. Every page
 needs a login (`auth.viewer` sends people to `/login?next=...`); the Content-Security-
 Policy (`api/security.py`) allows no inline script or style, so there is none.
+
+The analytics' routes (anomalies, incidents, predictions) are another feature's router,
+mounted or not by the API's composition: a page names each route it may read in a data-
+attribute (empty when the app does not serve it), and the browser fetches them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -36,11 +41,31 @@ from wfmon.web.render import Renderer
 
 MAX_ID = 2**63 - 1
 ANOMALIES = "/api/v1/anomalies"
+INCIDENTS = "/api/v1/incidents"
+PREDICTIONS = "/api/v1/predictions"
 
 
 def has_route(request: Request, path: str) -> bool:
     """Whether the app serves `path` (included routers are walked: FastAPI nests them)."""
     return any(context.path == path for context in iter_route_contexts(request.app.routes))
+
+
+@dataclass(frozen=True)
+class AnalyticsRoutes:
+    """The analytics' JSON routes the pages may read: each path, or "" when not served."""
+
+    anomalies: str = ""
+    incidents: str = ""
+    predictions: str = ""
+
+    @property
+    def mounted(self) -> bool:
+        return bool(self.anomalies or self.incidents or self.predictions)
+
+    @classmethod
+    def of(cls, request: Request) -> AnalyticsRoutes:
+        paths = (ANOMALIES, INCIDENTS, PREDICTIONS)  # in the order of the fields
+        return cls(*(path if has_route(request, path) else "" for path in paths))
 
 
 def router(s: ApiServices) -> APIRouter:
@@ -61,16 +86,21 @@ def router(s: ApiServices) -> APIRouter:
             **values,
         )
 
-    analytics: list[bool] = []  # whether /api/v1/anomalies exists: known at the first request
+    known: list[AnalyticsRoutes] = []  # the app's routes are known at its first request
+
+    def analytics(request: Request) -> AnalyticsRoutes:
+        if not known:
+            known.append(AnalyticsRoutes.of(request))
+        return known[0]
 
     def not_found(who: Viewer, title: str, message: str, back: str) -> Response:
         return page("error.html", who, "", 404, title=title, message=message, back=back)
 
     @r.get("/")
     @manual_auth
-    async def overview(who: Seen) -> Response:
+    async def overview(request: Request, who: Seen) -> Response:
         data = await views.overview_page(s)
-        return page("overview.html", who, "overview", data=data)
+        return page("overview.html", who, "overview", data=data, insights=analytics(request))
 
     @r.get("/executions")
     @manual_auth
@@ -111,11 +141,18 @@ def router(s: ApiServices) -> APIRouter:
 
     @r.get("/workflows/{name:path}")
     @manual_auth
-    async def workflow(who: Seen, name: str) -> Response:
+    async def workflow(request: Request, who: Seen, name: str) -> Response:
         data = await views.workflow_page(s, name)
         if data is None:
             return not_found(who, "No such workflow", f"There is no workflow named “{name}”.", "/")
-        return page("workflow.html", who, "overview", data=data, wf=data.workflow)
+        return page(
+            "workflow.html",
+            who,
+            "overview",
+            data=data,
+            wf=data.workflow,
+            insights=analytics(request),
+        )
 
     @r.get("/alerts")
     @manual_auth
@@ -139,8 +176,6 @@ def router(s: ApiServices) -> APIRouter:
         window: Annotated[str, Query(max_length=8)] = DEFAULT_WINDOW,
         workflow: Annotated[str | None, Query(max_length=200)] = None,
     ) -> Response:
-        if not analytics:
-            analytics.append(has_route(request, ANOMALIES))
         chosen = WINDOWS.get(window, WINDOWS[DEFAULT_WINDOW])
         data = await performance_page(s, chosen, workflow)
         return page(
@@ -149,7 +184,7 @@ def router(s: ApiServices) -> APIRouter:
             "performance",
             data=data,
             windows=WINDOWS,
-            anomalies=ANOMALIES if analytics[0] else "",
+            anomalies=analytics(request).anomalies,
             charts=plotly.url is not None,
             plotly_style_ids=await plotly.style_ids(),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -13,9 +14,10 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.requests import Request
 
-from api_support import PASSWORD, XSS, Harness
+from api_support import PASSWORD, XSS, Harness, running_api
 from web_support import Seeded, add_alert
 from wfmon.api.auth.deps import is_public, require
+from wfmon.storage import open_database
 from wfmon.web import pages
 from wfmon.web.assets import PlotlyBundle
 from wfmon.web.auth import viewer
@@ -59,6 +61,20 @@ class InlineCode(HTMLParser):
         if "style" in names:
             self.found.append(f"style= on <{tag}>")
         self.found += [f"{name}= on <{tag}>" for name in names if name.startswith("on")]
+
+
+class Ids(HTMLParser):
+    """Each element's attributes by its id."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.attrs: dict[str, dict[str, str]] = {}
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {name: value or "" for name, value in attrs}
+        if "id" in found:
+            self.attrs[found["id"]] = found
 
 
 async def logged_in(h: Harness, username: str = "alice") -> tuple[httpx.AsyncClient, str]:
@@ -284,3 +300,61 @@ def test_anomaly_marks_follow_the_analytics_route() -> None:
         return []
 
     assert pages.has_route(Request(scope), pages.ANOMALIES)
+
+
+INSIGHT_BOXES = {
+    "/": {"incidents-box", "at-risk-box", "open-anomalies-box"},
+    "/workflows/checkout": {"prediction-box", "open-anomalies-box"},
+}
+
+
+async def test_the_insights_panel_names_the_analytics_routes_it_reads(web: Web) -> None:
+    h, _ = web
+    client, _ = await logged_in(h)
+    overview = Ids((await client.get("/")).text).attrs
+    assert overview["insights"]["data-incidents"] == "/api/v1/incidents"
+    assert overview["insights"]["data-predictions"] == "/api/v1/predictions"
+    assert overview["insights"]["data-anomalies"] == "/api/v1/anomalies"
+    workflow = Ids((await client.get("/workflows/" + quote(XSS, safe=""))).text).attrs
+    assert workflow["insights"]["data-workflow"] == XSS
+    assert workflow["insights"]["data-predictions"] == "/api/v1/predictions"
+    assert workflow["insights"]["data-anomalies"] == "/api/v1/anomalies"
+    for path, boxes in INSIGHT_BOXES.items():
+        found = Ids((await client.get(path)).text).attrs
+        assert boxes <= found.keys(), path
+        for route in ("/api/v1/incidents", "/api/v1/predictions", "/api/v1/anomalies"):
+            assert (await client.get(route)).status_code == 200, route  # what the panel reads
+
+
+async def test_without_the_analytics_routes_there_is_no_insights_panel(tmp_path: Path) -> None:
+    db = await open_database(f"sqlite:///{tmp_path / 'data' / 'wfmon.db'}")
+    try:
+        async with running_api(db, tmp_path, "http://127.0.0.1:9", analytics=False) as h:
+            client, _ = await h.session()
+            for path, boxes in INSIGHT_BOXES.items():
+                answer = await client.get(path)
+                assert answer.status_code == 200, path
+                found = Ids(answer.text).attrs
+                assert "insights" not in found, path
+                assert not boxes & found.keys(), path
+                assert "/api/v1/incidents" not in answer.text, path
+                assert "/api/v1/predictions" not in answer.text, path
+            performance = await client.get("/performance", params={"workflow": "checkout"})
+            assert Ids(performance.text).attrs["perf"]["data-anomalies"] == ""
+            assert (await client.get("/api/v1/predictions")).status_code == 404
+    finally:
+        await db.dispose()
+
+
+def test_each_analytics_route_is_looked_for_on_its_own() -> None:
+    app = FastAPI()
+    scope = {"type": "http", "app": app, "method": "GET", "path": "/", "headers": []}
+    assert not pages.AnalyticsRoutes.of(Request(scope)).mounted
+
+    @app.get(pages.PREDICTIONS)
+    async def predictions() -> list[object]:
+        return []
+
+    found = pages.AnalyticsRoutes.of(Request(scope))
+    assert found == pages.AnalyticsRoutes(predictions=pages.PREDICTIONS)
+    assert found.mounted

@@ -1,8 +1,10 @@
 // The overview, live: a finished run updates its workflow's card and sparkline and the
 // latest-runs table at once; states, counts and health come from /api/v1/overview (at
-// most twice a second, and every 30 s for what has no event, like a stale heartbeat).
+// most twice a second, and every 30 s for what has no event, like a stale heartbeat); the
+// insights panel (incidents, workflows at risk, open anomalies) after runs, at most every 10 s.
 import { getJSON } from "../api.js";
 import { childBy, clone, debounce, fill, toast } from "../dom.js";
+import { insightsPanel } from "../insights.js";
 import { live } from "../live.js";
 import { runFromEvent, upsertRun } from "../runs.js";
 import { pushSpark } from "../sparkline.js";
@@ -82,6 +84,7 @@ async function refreshFiring() {
 
 const overviewSoon = debounce(refreshOverview, 500);
 const firingSoon = debounce(refreshFiring, 300);
+const insightsSoon = insightsPanel(document.getElementById("insights"));
 
 live.on("execution.finished", (data) => {
   const run = runFromEvent(data);
@@ -92,6 +95,7 @@ live.on("execution.finished", (data) => {
     pushSpark(card.querySelector("svg.spark"), run.duration_ms, run.status === "succeeded");
   }
   overviewSoon();
+  insightsSoon();
 });
 live.on("alert.changed", () => {
   firingSoon();

@@ -1,6 +1,8 @@
-// One workflow: its recent runs and sparkline live; "Run now" through the JSON API.
+// One workflow: its recent runs and sparkline live, its prediction and open anomalies
+// (insights.js) after its runs; "Run now" through the JSON API.
 import { send } from "../api.js";
 import { toast } from "../dom.js";
+import { insightsPanel } from "../insights.js";
 import { live } from "../live.js";
 import { runFromEvent, upsertRun } from "../runs.js";
 import { pushSpark } from "../sparkline.js";
@@ -9,12 +11,14 @@ const page = document.getElementById("workflow");
 const name = page.dataset.workflow;
 const table = document.getElementById("wf-runs");
 const MAX_ROWS = 15;
+const insightsSoon = insightsPanel(document.getElementById("insights"));
 
 live.on("execution.finished", (data) => {
   if (data.workflow !== name) return;
   const run = runFromEvent(data);
   upsertRun(table, run, MAX_ROWS);
   pushSpark(document.querySelector("svg.spark"), run.duration_ms, run.status === "succeeded");
+  insightsSoon();
 });
 
 const form = document.getElementById("run-now");
