@@ -6,9 +6,10 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+from analytics_support import order_result
 from wfmon.analytics.service import Analyzer
 from wfmon.clock import FakeClock
-from wfmon.domain.run import ExecutionResult, ExecutionStatus, StepResult, StepStatus, Timings
+from wfmon.domain.run import ExecutionResult
 from wfmon.events import Event, EventBus
 from wfmon.storage import Database
 from wfmon.storage.analytics import AnalyticsRepository
@@ -17,27 +18,7 @@ T0 = datetime(2026, 1, 5, tzinfo=UTC)
 
 
 def _result(i: int, ms: float, ok: bool = True) -> ExecutionResult:
-    at = T0 + timedelta(minutes=5 * i)
-    step = StepResult(
-        name="checkout",
-        type="http",
-        status=StepStatus.SUCCEEDED if ok else StepStatus.FAILED,
-        started_at=at,
-        timings=Timings(ttfb_ms=ms * 0.9, total_ms=ms),
-        error=None if ok else "status: expected == 200, got 503",
-        request={"method": "POST", "url": "http://shop:8900/api/orders"},
-        response_status=200 if ok else 503,
-    )
-    return ExecutionResult(
-        workflow="order-placement",
-        location="local",
-        slot_at=at,
-        started_at=at,
-        finished_at=at + timedelta(milliseconds=ms),
-        status=ExecutionStatus.SUCCEEDED if ok else ExecutionStatus.FAILED,
-        steps=(step,),
-        elapsed_ms=ms,
-    )
+    return order_result("order-placement", T0 + timedelta(minutes=5 * i), ms, ok)
 
 
 async def test_a_level_shift_through_the_bus_is_published_and_stored(db: Database) -> None:

@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from analytics_support import order_result
 from wfmon.analytics.service import Analyzer
 from wfmon.cli import app as cli
 from wfmon.clock import FakeClock
-from wfmon.domain.run import ExecutionResult, ExecutionStatus, StepResult, StepStatus, Timings
+from wfmon.domain.run import ExecutionResult
 from wfmon.events import EventBus
 from wfmon.storage import ExecutionRepository, open_database
 
@@ -26,28 +27,8 @@ START = NOW - timedelta(days=10)
 EVERY = timedelta(minutes=30)
 
 
-def _result(at: datetime, ms: float, ok: bool = True, attempts: int = 1) -> ExecutionResult:
-    step = StepResult(
-        name="checkout",
-        type="http",
-        status=StepStatus.SUCCEEDED if ok else StepStatus.FAILED,
-        started_at=at,
-        timings=Timings(ttfb_ms=ms * 0.9, total_ms=ms),
-        error=None if ok else "status: expected == 200, got 503",
-        request={"method": "POST", "url": "http://shop:8900/api/orders"},
-        response_status=200 if ok else 503,
-    )
-    return ExecutionResult(
-        workflow="checkout",
-        location="local",
-        slot_at=at,
-        started_at=at,
-        finished_at=at + timedelta(milliseconds=ms),
-        status=ExecutionStatus.SUCCEEDED if ok else ExecutionStatus.FAILED,
-        steps=(step,),
-        elapsed_ms=ms,
-        attempts=attempts,
-    )
+def _result(at: datetime, ms: float, ok: bool = True) -> ExecutionResult:
+    return order_result("checkout", at, ms, ok)
 
 
 def _history() -> list[ExecutionResult]:
