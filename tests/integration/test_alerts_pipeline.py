@@ -326,3 +326,66 @@ async def test_runs_recorded_while_no_service_listened_are_judged_on_start(
     r.alerting.service.enqueue_all()  # what the service does when it starts
     await r.alerting.service.process()
     assert [a.dedup_key for a in await open_alerts(r.db)] == ["consecutive_failures:checkout"]
+
+
+SHARED_DB_CONFIG = """\
+alerts:
+  rules: [{kind: no_executions, grace: 60}]
+  heartbeat: {enabled: false}
+  flapping: {enabled: false}
+workflows:
+"""
+
+
+async def test_the_dead_mans_switch_counts_runs_of_another_daemon_and_asks_only_when_unsure(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pass: at 12:06:30 the slot of 12:05 is overdue (grace 60 s + timeout 10 s). It fires
+    for the workflow with no execution and for the one whose slot was only recorded
+    `missed`; not for one run by another daemon on the same database (never published on
+    this bus), one still running there, or one run here. The database is asked only about
+    the four the service had not seen run; five minutes later the silent workflow's slot
+    runs on the other daemon and its alert resolves."""
+    from wfmon.storage import ExecutionRepository
+    from wfmon.storage.alert_facts import AlertFactsRepository
+
+    names = ["ran-here", "ran-elsewhere", "running-elsewhere", "missed-only", "silent"]
+    text = SHARED_DB_CONFIG + "".join(
+        f'  - {{name: {n}, schedule: "*/5 * * * *", timeout: 10s,'
+        f' steps: [{{name: a, type: http, url: "https://shop.example/"}}]}}\n'
+        for n in names
+    )
+    r = await Rig.build(db, load_config(tmp_path, text), FakeClock(T0))
+    elsewhere = ExecutionRepository(db)  # another daemon: writes rows, publishes nothing here
+    slot = T0 + timedelta(minutes=5)
+    [ran_here] = await r.executions.record_many([execution("ran-here", True, slot)])
+    await r.bus.publish(
+        Event(
+            "execution.finished",
+            {"id": ran_here, "workflow": "ran-here", "location": "local"},
+            execution("ran-here", True, slot),
+        )
+    )
+    await r.alerting.service.process()
+    await elsewhere.record_many([execution("ran-elsewhere", True, slot)])
+    await elsewhere.claim_slot("running-elsewhere", "local", slot, started_at=slot)
+    await elsewhere.record_missed("missed-only", "local", [slot], slot)
+    asked: list[tuple[str, str]] = []
+    real = AlertFactsRepository.last_slots
+
+    async def spy(self: AlertFactsRepository, keys: list[tuple[str, str]]) -> object:
+        asked.extend(keys)
+        return await real(self, keys)
+
+    monkeypatch.setattr(AlertFactsRepository, "last_slots", spy)
+    await r.tick(advance_s=6 * 60 + 30)
+    assert sorted(a.dedup_key for a in await open_alerts(r.db)) == [
+        "no_executions:missed-only",
+        "no_executions:silent",
+    ]
+    assert sorted(w for w, _ in asked) == sorted(names[1:])
+
+    await elsewhere.record_many([execution("silent", True, slot + timedelta(minutes=5))])
+    await r.tick(advance_s=5 * 60)
+    assert "no_executions:silent" not in {a.dedup_key for a in await open_alerts(r.db)}
+    await r.close()

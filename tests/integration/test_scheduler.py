@@ -25,7 +25,13 @@ from wfmon.storage import Database, ExecutionRepository
 STEPS_PY = """
 import asyncio
 
+RUNS = []
+
 async def ok(api):
+    return {"ok": True}
+
+async def count(api):
+    RUNS.append(1)
     return {"ok": True}
 
 async def boom(api):
@@ -54,13 +60,15 @@ def config(module: str, *workflows: tuple[str, str, str]) -> str:
     return out
 
 
-def make_scheduler(db: Database, clock: FakeClock, instance: str = "test") -> Scheduler:
+def make_scheduler(
+    db: Database, clock: FakeClock, instance: str = "test", max_concurrency: int = 64
+) -> Scheduler:
     engine = Engine(http=HttpClientFactory(clock=clock), clock=clock)
     return Scheduler(
         engine=engine,
         executions=ExecutionRepository(db),
         clock=clock,
-        options=SchedulerOptions(instance=instance, grace_s=0.0),
+        options=SchedulerOptions(instance=instance, grace_s=0.0, max_concurrency=max_concurrency),
     )
 
 
@@ -341,3 +349,110 @@ async def test_a_new_workflow_at_start_runs_only_its_latest_slot(
     await scheduler.tick(clock.now())
     await scheduler.drain()
     assert await slots(db) == [(at("2026-03-01T09:07"), "succeeded")]
+
+
+async def test_batched_claims_of_two_schedulers_never_run_a_slot_twice(
+    db: Database, database_url: str, workflows_from: WorkflowsFromText, steps_module: str
+) -> None:
+    """Pass: two schedulers with their own connection pools tick the same 40 workflows at
+    the same moments and drain together, so their claim batches race; over 5 minutes every
+    slot has exactly one row, the step ran exactly once per row, and every slot was claimed
+    by exactly one of them (the other counted a duplicate)."""
+    import importlib
+
+    from wfmon.storage import open_database
+
+    names = [(f"w{i:02d}", "'* * * * *'", "count") for i in range(40)]
+    wfs = workflows_from(config(steps_module, *names))
+    runs = importlib.import_module(steps_module).RUNS
+    clock = FakeClock(at("2026-03-01T10:00:05"))
+    db_b = await open_database(database_url)
+    try:
+        a, b = make_scheduler(db, clock, "a"), make_scheduler(db_b, clock, "b")
+        await a.load(wfs, clock.now())
+        await b.load(wfs, clock.now())
+        for _ in range(5):
+            await asyncio.gather(a.tick(clock.now()), b.tick(clock.now()))
+            await asyncio.gather(a.drain(), b.drain())
+            clock.advance(60)
+        rows = await slots(db)
+        assert len(rows) == 40 * 5
+        assert len({(s, st) for s, st in rows}) == 5
+        assert {st for _, st in rows} == {"succeeded"}
+        per_slot = Counter(s for s, _ in rows)
+        assert set(per_slot.values()) == {40}
+        assert len(runs) == 200  # the step itself: once per slot, never twice
+        assert a.stats.claimed + b.stats.claimed == 200
+        assert a.stats.duplicates + b.stats.duplicates == 200
+        claimers = Counter(r.claimed_by for r in await ExecutionRepository(db).list(limit=500))
+        assert sum(claimers.values()) == 200
+        assert set(claimers) <= {"a", "b"}
+    finally:
+        await db_b.dispose()
+
+
+async def test_slots_due_in_one_tick_are_claimed_and_finished_in_one_transaction_each(
+    db: Database, workflows_from: WorkflowsFromText, steps_module: str
+) -> None:
+    """Pass: 30 workflows due at the same tick are claimed by one write (one batch of 30)
+    and their outcomes recorded by one more; every row ends `succeeded` with its step."""
+    wfs = workflows_from(config(steps_module, *[(f"w{i}", "'* * * * *'", "ok") for i in range(30)]))
+    clock = FakeClock(at("2026-03-01T10:00:00"))
+    scheduler = make_scheduler(db, clock)
+    await scheduler.load(wfs, clock.now())
+    await scheduler.tick(clock.now())
+    await scheduler.drain()
+    assert (scheduler._claims.batches, scheduler._claims.written) == (1, 30)
+    assert (scheduler._finishes.batches, scheduler._finishes.written) == (1, 30)
+    rows = await ExecutionRepository(db).list(limit=100)
+    assert len(rows) == 30
+    assert {r.status for r in rows} == {ExecutionStatus.SUCCEEDED}
+    detail = await ExecutionRepository(db).get(rows[0].id)
+    assert detail is not None
+    assert [s.name for s in detail.steps] == ["s"]
+
+
+async def test_runs_still_waiting_for_a_place_at_stop_are_recorded_cancelled(
+    db: Database, workflows_from: WorkflowsFromText, steps_module: str
+) -> None:
+    """Pass: with room for one run at a time, the hung run holds the place and the other
+    slot waits unclaimed (no row, nothing `running` for it); on shutdown both slots are
+    recorded `cancelled`, one by cancelling its run and one by recording the slot."""
+    wfs = workflows_from(
+        config(steps_module, ("hang-a", "'* * * * *'", "wait"), ("hang-b", "'* * * * *'", "wait"))
+    )
+    clock = FakeClock(at("2026-03-01T10:00:00"))
+    scheduler = make_scheduler(db, clock, max_concurrency=1)
+    await scheduler.load(wfs, clock.now())
+    await scheduler.tick(clock.now())
+    async with asyncio.timeout(10):  # a condition, polled: the hung run never finishes
+        while scheduler.stats.claimed == 0 or scheduler.backlog == 0:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+    assert [r.status for r in await ExecutionRepository(db).list(limit=10)] == ["running"]
+    assert await scheduler.shutdown() == 2
+    rows = await ExecutionRepository(db).list(limit=10)
+    assert sorted((r.workflow, r.status) for r in rows) == [
+        ("hang-a", "cancelled"),
+        ("hang-b", "cancelled"),
+    ]
+
+
+async def test_slots_missed_by_many_plans_at_once_are_recorded_in_one_transaction(
+    db: Database, workflows_from: WorkflowsFromText, steps_module: str
+) -> None:
+    """Pass: 50 workflows whose loop stalls for five minutes deal with it in one tick: each
+    runs its latest slot (catch-up `one`) and records the four before it `missed`, and the
+    200 missed slots are written by one transaction, not one per workflow."""
+    wfs = workflows_from(config(steps_module, *[(f"w{i}", "'* * * * *'", "ok") for i in range(50)]))
+    clock = FakeClock(at("2026-03-01T10:00:00"))
+    scheduler = make_scheduler(db, clock)
+    await scheduler.load(wfs, clock.now())
+    await scheduler.tick(clock.now())
+    await scheduler.drain()
+    clock.advance(5 * 60)
+    await scheduler.tick(clock.now())
+    await scheduler.drain()
+    rows = await ExecutionRepository(db).list(limit=1000)
+    assert Counter(r.status for r in rows) == {"succeeded": 100, "missed": 200}
+    assert scheduler.stats.missed == 200
+    assert (scheduler._missed.batches, scheduler._missed.written) == (1, 200)

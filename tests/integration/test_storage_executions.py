@@ -20,6 +20,7 @@ from wfmon.domain.run import (
 from wfmon.domain.workflow import Schedule, Workflow
 from wfmon.errors import StorageError
 from wfmon.storage import Database, ExecutionRepository, WorkflowRepository
+from wfmon.storage.executions import SlotClaim
 from wfmon.storage.tables import executions, step_results
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -381,3 +382,92 @@ async def test_concurrent_writers_wait_for_each_other(db: Database) -> None:
     await asyncio.gather(*claims, *batches, *syncs, *reads)
 
     assert await repo.count() == 60
+
+
+def claim(slot: float, workflow: str = "checkout", **changes: Any) -> SlotClaim:
+    fields: dict[str, Any] = {"started_at": at(slot), "claimed_by": "sched-a"}
+    fields.update(changes)
+    return SlotClaim(workflow, "local", at(slot), **fields)
+
+
+async def test_claim_slots_claims_a_batch_in_order_and_skips_taken_slots(
+    db: Database, repo: ExecutionRepository
+) -> None:
+    """Pass: one call claims every free slot of the batch (ids in input order, rows
+    `running` with their claimer and version); a slot that already had a row, and a repeat
+    of a slot within the batch, get None and no second row."""
+    taken = await repo.claim_slot("checkout", "local", at(2), started_at=T0)
+    batch = [claim(0), claim(1, workflow_version="v7"), claim(2), claim(1), claim(0, "login")]
+
+    ids = await repo.claim_slots(batch)
+
+    assert ids[2] is None
+    assert ids[3] is None
+    new = [ids[0], ids[1], ids[4]]
+    assert all(isinstance(i, int) for i in new)
+    assert taken not in new
+    assert len(set(new)) == 3
+    for execution_id, wanted in zip(ids, batch, strict=True):
+        if execution_id is None:
+            continue
+        stored = await repo.get(execution_id)
+        assert stored is not None
+        assert (stored.workflow, stored.slot_at, stored.status, stored.claimed_by) == (
+            wanted.workflow,
+            wanted.slot_at,
+            ExecutionStatus.RUNNING,
+            "sched-a",
+        )
+    assert (await repo.get(ids[1] or 0)).workflow_version == "v7"  # type: ignore[union-attr]
+    assert await _count(db, executions) == 4
+    assert await repo.claim_slots([]) == []
+
+
+async def test_finish_many_completes_only_running_executions(
+    db: Database, repo: ExecutionRepository
+) -> None:
+    """Pass: in one call, claimed executions get their outcome and steps; one aborted
+    meanwhile, and a repeat of an id in the batch, are left alone (False) and get no steps."""
+    first, second, aborted = await repo.claim_slots([claim(0), claim(1), claim(2)])
+    assert first is not None
+    assert second is not None
+    assert aborted is not None
+    assert await repo.cancel_many([aborted], at(3), "stopped") == 1
+    failed = result(1, status=ExecutionStatus.FAILED, steps=(step(status=StepStatus.FAILED),))
+
+    done = await repo.finish_many(
+        [(first, result(0)), (second, failed), (aborted, result(2)), (first, result(0))]
+    )
+
+    assert done == [True, True, False, False]
+    stored = []
+    for execution_id in (first, second, aborted):
+        detail = await repo.get(execution_id)
+        assert detail is not None
+        stored.append(detail)
+    assert [s.status for s in stored] == [
+        ExecutionStatus.SUCCEEDED,
+        ExecutionStatus.FAILED,
+        ExecutionStatus.CANCELLED,
+    ]
+    assert stored[0].workflow_version == "v1"
+    assert stored[0].duration_ms == pytest.approx(250.0)
+    assert stored[1].finished_at == failed.finished_at
+    assert [len(s.steps) for s in stored] == [1, 1, 0]
+    assert await _count(db, step_results) == 2
+    assert await repo.finish_many([]) == []
+
+
+async def test_record_cancelled_adds_rows_only_for_slots_without_one(
+    repo: ExecutionRepository,
+) -> None:
+    """Pass: slots that were due but never started are stored `cancelled` with the reason;
+    a slot that already has an execution keeps it."""
+    running = await repo.claim_slot("checkout", "local", at(1), started_at=T0)
+
+    assert await repo.record_cancelled([claim(0), claim(1)], at(2), "stopped") == 1
+
+    rows = {r.slot_at: r for r in await repo.list(limit=10)}
+    assert (rows[at(0)].status, rows[at(0)].error) == (ExecutionStatus.CANCELLED, "stopped")
+    assert rows[at(1)].id == running
+    assert rows[at(1)].status is ExecutionStatus.RUNNING

@@ -202,7 +202,28 @@ def _workflow_alerts(raw: Any) -> WorkflowAlertsSpec:
 
 
 def rules_for(spec: AlertsSpec, workflow: Workflow) -> tuple[RuleBase, ...]:
-    """The rules that apply to `workflow`, in order, overrides applied, disabled ones out."""
+    """The rules that apply to `workflow`, in order, overrides applied, disabled ones out.
+
+    Asked for every recorded run (several times): remembered per workflow object for the
+    latest spec asked about (both immutable); another spec (a reloaded config) starts
+    afresh, so no old config is kept alive."""
+    global _RULES_SPEC  # a one-spec memo, replaced with the config
+    if spec is not _RULES_SPEC:
+        _RULES.clear()
+        _RULES_SPEC = spec
+    hit = _RULES.get(id(workflow))
+    if hit is not None and hit[0] is workflow:
+        return hit[1]
+    rules = _merged_rules(spec, workflow)
+    _RULES[id(workflow)] = (workflow, rules)
+    return rules
+
+
+_RULES_SPEC: AlertsSpec | None = None
+_RULES: dict[int, tuple[Workflow, tuple[RuleBase, ...]]] = {}
+
+
+def _merged_rules(spec: AlertsSpec, workflow: Workflow) -> tuple[RuleBase, ...]:
     own = workflow_alerts(workflow)
     if not spec.enabled or not own.enabled:
         return ()

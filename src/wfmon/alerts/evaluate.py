@@ -12,13 +12,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from wfmon.alerts import deadman, flapping, notices, rules
+from wfmon.alerts import deadman, flapping, notices, rules, slotwatch
 from wfmon.alerts.changes import Change
 from wfmon.alerts.config import AlertsSpec, rules_for, workflow_alerts
 from wfmon.alerts.facts import Finding, Needs, SubjectFacts, subject_key
 from wfmon.alerts.grouping import Batches, group_key
 from wfmon.alerts.pipeline import Policy, Subject, plan_finding, plan_periodic
-from wfmon.alerts.rulespecs import EXECUTION_KINDS, Anomaly, NoExecutions, RuleBase
+from wfmon.alerts.rulespecs import EXECUTION_KINDS, Anomaly, RuleBase
 from wfmon.domain.alert import Alert, Silence, Verdict
 from wfmon.domain.workflow import Workflow
 
@@ -141,31 +141,40 @@ def deadman_findings(
     now: datetime,
     health_interval_s: float = 300.0,
 ) -> list[tuple[Workflow | None, str | None, str, Finding]]:
-    """The dead man's switches: each workflow's slots, and wfmon's own heartbeat."""
+    """The dead man's switches: each workflow's slots, and wfmon's own heartbeat.
+
+    Every check, judged from `last_slots`. The service judges only the checks that can
+    change something (`slotwatch.overdue`) the same way, with `no_execution_findings`."""
+    checks = slotwatch.slot_checks(spec, workflows)
+    out = no_execution_findings(checks, last_slots, known_since, started_at, now)
+    return out + heartbeat_findings(spec, last_beat, now, health_interval_s)
+
+
+def no_execution_findings(
+    checks: Sequence[slotwatch.SlotCheck],
+    last_slots: Mapping[tuple[str, str], datetime],
+    known_since: Mapping[str, datetime],
+    started_at: datetime,
+    now: datetime,
+) -> list[tuple[Workflow | None, str | None, str, Finding]]:
     out: list[tuple[Workflow | None, str | None, str, Finding]] = []
-    for workflow in workflows:
-        if not workflow.enabled:
-            continue
-        for rule in rules_for(spec, workflow):
-            if not isinstance(rule, NoExecutions):
-                continue
-            per_location = len(workflow.locations) > 1
-            for location in workflow.locations if per_location else (None,):
-                slots = [
-                    at
-                    for (name, loc), at in last_slots.items()
-                    if name == workflow.name and location in (None, loc)
-                ]
-                last = max(slots, default=None)
-                finding = deadman.no_executions(
-                    rule, workflow, last, known_since.get(workflow.name), started_at, now
-                )
-                key = subject_key(rule.key, workflow.name, location)
-                out.append((workflow, location, key, finding))
-    if spec.enabled and spec.heartbeat.enabled:
-        finding = deadman.heartbeat(spec.heartbeat, last_beat, now, health_interval_s)
-        out.append((None, None, deadman.HEARTBEAT, finding))
+    for check in checks:
+        last = max((s for p in check.pairs if (s := last_slots.get(p)) is not None), default=None)
+        name = check.workflow.name
+        finding = deadman.no_executions(
+            check.rule, check.workflow, last, known_since.get(name), started_at, now
+        )
+        out.append((check.workflow, check.location, check.key, finding))
     return out
+
+
+def heartbeat_findings(
+    spec: AlertsSpec, last_beat: datetime | None, now: datetime, health_interval_s: float
+) -> list[tuple[Workflow | None, str | None, str, Finding]]:
+    if not (spec.enabled and spec.heartbeat.enabled):
+        return []
+    finding = deadman.heartbeat(spec.heartbeat, last_beat, now, health_interval_s)
+    return [(None, None, deadman.HEARTBEAT, finding)]
 
 
 def orphan_findings(

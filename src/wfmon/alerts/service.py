@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from wfmon.alerts import deadman, evaluate
+from wfmon.alerts import deadman, evaluate, slotwatch
 from wfmon.alerts.changes import Change, Conflict
 from wfmon.alerts.evaluate import Known
 from wfmon.alerts.facts import Finding
@@ -50,6 +50,7 @@ class AlertService:
         bus: EventBus | None = None,
         tick_s: float = 10.0,
         batch_size: int = 250,
+        coalesce_s: float = 1.0,
     ) -> None:
         self._clock = clock
         self.config = config
@@ -58,17 +59,28 @@ class AlertService:
         self._bus = bus
         self.tick_s = tick_s
         self._batch_size = batch_size
+        # Runs recorded within this of the first one waiting are judged in one pass: a pass
+        # costs a few queries whether it judges one subject or hundreds.
+        self.coalesce_s = coalesce_s
+        self._since = 0.0  # monotonic time the oldest queued work arrived
         self._alerts = AlertRepository(db)
         self._facts = AlertFactsRepository(db)
         self._silences = SilenceRepository(db)
         self._outbox = OutboxRepository(db)
         self._pending: dict[Subject, None] = {}  # an ordered set
+        # The dead man's switch's memory: see alerts/slotwatch.py.
+        self._last_slots = slotwatch.LastSlots()
+        self._due = slotwatch.DueSlots()
+        self._checks: list[slotwatch.SlotCheck] | None = None  # of the current config
+        self._known_since: dict[str, datetime] = {}  # when each workflow was first stored
         self._anomalies: list[tuple[str, dict[str, Any]]] = []
         self.kick = asyncio.Event()
 
     def configure(self, config: AlertingConfig) -> None:
         """A reloaded config: new rules apply from the next evaluation."""
         self.config = config
+        self._checks = None
+        self._last_slots.keep_only((w.name, loc) for w in config.workflows for loc in w.locations)
 
     async def sync_silences(self) -> None:
         await self._silences.sync_config(self.config.silences, self._clock.now())
@@ -77,12 +89,17 @@ class AlertService:
 
     async def on_event(self, event: Event) -> None:
         """The bus subscriber: queue the subject and return at once (the scheduler waits)."""
+        if not self.busy:
+            self._since = self._clock.monotonic()
         if event.kind == "execution.finished":
             workflow = self.config.workflow(str(event.data.get("workflow")))
             if workflow is None:
                 return
-            location = evaluate.subject_location(workflow, str(event.data.get("location")))
-            self._pending[(workflow.name, location)] = None
+            where = str(event.data.get("location"))
+            slot = _slot_of(event)
+            if slot is not None and event.data.get("status") != "missed":
+                self._last_slots.saw((workflow.name, where), slot)
+            self._pending[(workflow.name, evaluate.subject_location(workflow, where))] = None
         elif event.kind in ("anomaly.detected", "anomaly.resolved"):
             self._anomalies.append((event.kind, dict(event.data)))
         else:
@@ -138,6 +155,9 @@ class AlertService:
             self.kick.clear()
             try:
                 if self.busy:
+                    wait = self._since + self.coalesce_s - self._clock.monotonic()
+                    if wait > 0:
+                        await sleep_or_event(self._clock, wait, stop)
                     await self.process()
                 if self._clock.now() >= next_tick:
                     await self.tick()
@@ -204,24 +224,52 @@ class AlertService:
     async def _judge_time(self) -> int:
         now = self._clock.now()
         spec = self.config.spec
-        watched = [(w.name, loc) for w in self.config.workflows for loc in w.locations]
-        findings = evaluate.deadman_findings(
-            spec,
-            self.config.workflows,
-            await self._facts.last_slots(watched),
-            await self._facts.known_since(),
-            await self._facts.last_heartbeat(),
-            self.started_at,
-            now,
-            self.config.health_interval_s,
-        )
         attention = await self._alerts.needing_attention()
+        findings = await self._no_executions(attention, now)
+        findings += evaluate.heartbeat_findings(
+            spec, await self._facts.last_heartbeat(), now, self.config.health_interval_s
+        )
         findings += self._quiet_anomalies(attention, now)
         findings += evaluate.orphan_findings(spec, self.config.workflows, attention)
         keys = [key for *_, key, _ in findings] + [a.dedup_key for a in attention]
         known = await self._known(keys, now)
         changes = evaluate.plan_tick(spec, self.config.policy, findings, attention, known, now)
         return await self._apply(changes)
+
+    async def _no_executions(self, attention: Sequence[Any], now: datetime) -> Findings:
+        """The dead man's switches that can change something now: those that look overdue
+        from memory (read again from the database first: another daemon, or this one
+        before a restart, may have run the slot) and those with an open alert. A check
+        whose due slot ran, with no alert open, is OK and has nothing to change."""
+        if self._checks is None:
+            self._checks = slotwatch.slot_checks(self.config.spec, self.config.workflows)
+            self._due.keep_only(c.key for c in self._checks)
+        checks = self._checks
+        known_since = await self._first_seen({c.workflow.name for c in checks})
+        open_keys = [a.dedup_key for a in attention if a.is_open]
+        candidates = slotwatch.overdue(
+            checks,
+            self._due,
+            self._last_slots,
+            now,
+            started_at=self.started_at,
+            known_since=known_since,
+            open_keys=open_keys,
+        )
+        unsure = slotwatch.unsure(candidates, self._due, self._last_slots, now)
+        if unsure:
+            self._last_slots.merge(await self._facts.last_slots(unsure))
+        return evaluate.no_execution_findings(
+            candidates, self._last_slots.as_mapping(), known_since, self.started_at, now
+        )
+
+    async def _first_seen(self, names: set[str]) -> dict[str, datetime]:
+        """When each workflow was first stored: it never changes once stored, so only the
+        names not seen before are read."""
+        missing = [n for n in names if n not in self._known_since]
+        if missing:
+            self._known_since.update(await self._facts.known_since(missing))
+        return self._known_since
 
     def _quiet_anomalies(self, attention: Sequence[Any], now: datetime) -> Findings:
         out: Findings = []
@@ -319,6 +367,13 @@ def _changed(change: Change, alert_id: int, event_id: int | None) -> Event:
 
 def _with_facts(finding: Finding, **facts: Any) -> Finding:
     return replace(finding, facts={**finding.facts, **facts})
+
+
+def _slot_of(event: Event) -> datetime | None:
+    slot = getattr(event.payload, "slot_at", None)
+    if isinstance(slot, datetime):
+        return slot
+    return _time(event.data.get("slot_at"))
 
 
 def _time(value: Any) -> datetime | None:

@@ -19,7 +19,7 @@ import os
 import socket
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,9 +31,11 @@ from wfmon.domain.workflow import Schedule, Workflow
 from wfmon.errors import StorageError
 from wfmon.events import Event, EventBus
 from wfmon.runner.engine import Engine
+from wfmon.scheduler.batching import GroupCommit
 from wfmon.scheduler.catchup import CatchUpPolicy, parse_catch_up, plan_catch_up
 from wfmon.scheduler.cron import due_slots, jitter_offset, next_slot, start_at
 from wfmon.storage import ExecutionRepository
+from wfmon.storage.executions import MissedSlot, SlotClaim
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,9 @@ Key = tuple[str, str]  # (workflow, location)
 
 OVERLAP_REASON = "previous run of this workflow was still in flight"
 STOPPED_REASON = "the daemon stopped before this run finished"
+# On stop, how long the batched writes still pending may take (a database that is down
+# must not hold the stop up: runs left `running` are marked aborted on the next start).
+WRITERS_CLOSE_S = 10.0
 
 
 def default_instance() -> str:
@@ -54,6 +59,12 @@ class SchedulerOptions:
     grace_s: float = 30.0  # on stop: how long in-flight runs may finish
     instance: str = field(default_factory=default_instance)
     max_late_s: float = 60.0  # policy `none`: a slot this late still counts as on time
+    # Group commit (scheduler/batching.py). A claim goes out at once after a quiet spell,
+    # otherwise with those due within `claim_interval_s` (a wait there is lag); finishes
+    # wait up to `finish_window_s` for company (after the run: not lag).
+    claim_interval_s: float = 0.025
+    finish_window_s: float = 0.1
+    max_batch: int = 500
 
 
 @dataclass
@@ -109,6 +120,29 @@ class Scheduler:
         self._generation = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._claimed: dict[asyncio.Task[None], int] = {}
+        # Runs waiting for a place (not claimed yet): recorded `cancelled` if stopped there.
+        self._unclaimed: dict[asyncio.Task[None], SlotClaim] = {}
+        # Claimed for runs that were cancelled before they heard their id (stopping).
+        self._orphans: list[int] = []
+        opts = self.options
+        self._claims: GroupCommit[SlotClaim, int | None] = GroupCommit(
+            self._write_claims,
+            min_interval_s=opts.claim_interval_s,
+            max_batch=opts.max_batch,
+            name="claim",
+        )
+        self._finishes: GroupCommit[tuple[int, ExecutionResult], bool] = GroupCommit(
+            self._write_finishes,
+            window_s=opts.finish_window_s,
+            max_batch=opts.max_batch,
+            name="finish",
+        )
+        self._missed: GroupCommit[MissedSlot, bool] = GroupCommit(
+            self._write_missed,
+            window_s=opts.finish_window_s,
+            max_batch=opts.max_batch,
+            name="missed",
+        )
         self._slots = asyncio.Semaphore(self.options.max_concurrency)
         self._waiting = 0
         self.stats = SchedulerStats()
@@ -240,8 +274,17 @@ class Scheduler:
             # A plan that never dealt with a slot starts at its planned next slot: every slot
             # from there on is due, so a first tick that comes late (a busy loop, a stalled
             # host) records the slots it passed instead of silently keeping only the latest.
-            since = plan.last_slot or plan.next_slot - timedelta(microseconds=1)
-            due = due_slots(schedule, since, now)
+            following: datetime | None = None
+            if plan.last_slot is not None and plan.last_slot < plan.next_slot <= now:
+                # The usual case: only the planned slot (the one after the last) is due and
+                # the next is still ahead: one step of the schedule, not a walk from the last.
+                following = next_slot(schedule, plan.next_slot)
+            if following is not None and following > now:
+                due = [plan.next_slot]
+            else:
+                since = plan.last_slot or plan.next_slot - timedelta(microseconds=1)
+                due = due_slots(schedule, since, now)
+                following = None
             if not due:
                 # The wall clock went back after this plan was pushed: wait for its slot.
                 plan.next_slot = next_slot(schedule, plan.last_slot or now)
@@ -262,7 +305,7 @@ class Scheduler:
                 self._start(plan, slot, "catch-up" if due_before else "schedule")
                 started += 1
             plan.last_slot = due[-1]
-            plan.next_slot = next_slot(schedule, due[-1])
+            plan.next_slot = following or next_slot(schedule, due[-1])
             self._push(plan)
         return started
 
@@ -293,6 +336,7 @@ class Scheduler:
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         self._claimed.pop(task, None)
+        self._unclaimed.pop(task, None)
         if not task.cancelled() and task.exception() is not None:
             log.error(
                 "run task failed: %s",
@@ -302,19 +346,30 @@ class Scheduler:
 
     async def _execute(self, plan: Plan, slot: datetime, trigger: str) -> None:
         workflow, location = plan.workflow, plan.location
+        task = asyncio.current_task()
         try:
-            execution_id = await self._claim(workflow, location, slot, trigger)
-            if execution_id is None:
-                return
-            task = asyncio.current_task()
-            if task is not None:
-                self._claimed[task] = execution_id
+            # A place first, then the claim: a run never holds a claimed `running` row while
+            # it waits, and a burst of due slots is claimed as fast as places free up.
             self._waiting += 1
+            due = SlotClaim(
+                workflow.name,
+                location,
+                slot,
+                started_at=self._clock.now(),
+                trigger=trigger,
+                claimed_by=self.options.instance,
+                workflow_version=workflow.version,
+            )
+            if task is not None:
+                self._unclaimed[task] = due
             try:
                 await self._slots.acquire()
             finally:
                 self._waiting -= 1
             try:
+                execution_id = await self._claim(replace(due, started_at=self._clock.now()), task)
+                if execution_id is None:
+                    return
                 if trigger == "schedule":  # a catch-up run is late by design: not lag
                     lag = self._clock.now() - start_at(slot, plan.offset_s)
                     self.stats.lags_s.append(lag.total_seconds())
@@ -327,36 +382,56 @@ class Scheduler:
         finally:
             plan.running -= 1
 
-    async def _claim(
-        self, workflow: Workflow, location: str, slot: datetime, trigger: str
-    ) -> int | None:
-        execution_id = await self._retrying_storage(
-            self._executions.claim_slot,
-            workflow.name,
-            location,
-            slot,
-            started_at=self._clock.now(),
-            trigger=trigger,
-            claimed_by=self.options.instance,
-            workflow_version=workflow.version,
-        )
+    async def _claim(self, claim: SlotClaim, task: asyncio.Task[Any] | None) -> int | None:
+        claimed = self._claims.submit(claim)
+        if task is not None:
+            self._unclaimed.pop(task, None)
+        try:
+            # Shielded: a run cancelled (stopping) while its claim is being written still
+            # learns the id, so the row is recorded `cancelled` rather than left `running`.
+            execution_id = await asyncio.shield(claimed)
+        except asyncio.CancelledError:
+            claimed.add_done_callback(self._orphaned)
+            raise
         if execution_id is None:
             self.stats.duplicates += 1
             log.info(
                 "slot already claimed: %s@%s %s",
-                workflow.name,
-                location,
-                slot.isoformat(),
+                claim.workflow,
+                claim.location,
+                claim.slot_at.isoformat(),
                 extra={"event": "scheduler.slot_taken"},
             )
         else:
             self.stats.claimed += 1
-        return execution_id  # type: ignore[no-any-return]  # tenacity loses the type
+            if task is not None:
+                self._claimed[task] = execution_id
+        return execution_id
+
+    def _orphaned(self, claimed: asyncio.Future[int | None]) -> None:
+        if not claimed.cancelled() and claimed.exception() is None:
+            execution_id = claimed.result()
+            if execution_id is not None:
+                self._orphans.append(execution_id)
+
+    async def _write_claims(self, claims: list[SlotClaim]) -> list[int | None]:
+        # A slot is claimed (its unique row inserted) before it runs: one transaction for
+        # every claim of a batch, retried while the database is unavailable.
+        ids = await self._retrying_storage(self._executions.claim_slots, claims)
+        return ids  # type: ignore[no-any-return]  # tenacity loses the type
+
+    async def _write_missed(self, slots: list[MissedSlot]) -> list[bool]:
+        new = await self._retrying_storage(self._executions.record_missed_many, slots)
+        return new  # type: ignore[no-any-return]  # tenacity loses the type
+
+    async def _write_finishes(self, items: list[tuple[int, ExecutionResult]]) -> list[bool]:
+        done = await self._retrying_storage(self._executions.finish_many, items)
+        return done  # type: ignore[no-any-return]  # tenacity loses the type
 
     async def _finish(self, execution_id: int, result: ExecutionResult) -> None:
-        # The result is in memory: keep trying until the database takes it (a flaky
-        # database delays the record, it does not lose it).
-        await self._retrying_storage(self._executions.finish, execution_id, result)
+        # The result is in memory: the writer keeps trying until the database takes it (a
+        # flaky database delays the record, it does not lose it).
+        await self._finishes.submit((execution_id, result))
         self.stats.finished += 1
         await self._bus.publish(
             Event(
@@ -377,13 +452,11 @@ class Scheduler:
         self, plan: Plan, slots: Iterable[datetime], reason: str, now: datetime
     ) -> None:
         slots = tuple(slots)
-        await self._retrying_storage(
-            self._executions.record_missed,
-            plan.workflow.name,
-            plan.location,
-            slots,
-            now,
-            reason=reason,
+        name, location = plan.workflow.name, plan.location
+        # Batched with every other plan's: a stalled loop that wakes to thousands of late
+        # plans writes their missed slots in a few transactions, not one each.
+        await asyncio.gather(
+            *(self._missed.submit(MissedSlot(name, location, s, now, reason)) for s in slots)
         )
         self.stats.missed += len(slots)
         log.warning(
@@ -408,33 +481,45 @@ class Scheduler:
     # -- stopping ---------------------------------------------------------------------------
 
     async def drain(self) -> None:
-        """Wait until every started run has finished (tests; the daemon uses `shutdown`)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait until every started run has finished (tests; the daemon uses `shutdown`).
+        Batches go out at once meanwhile: nobody waits for company that is not coming."""
+        with self._claims.hurry(), self._finishes.hurry(), self._missed.hurry():
+            while self._tasks:
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def shutdown(self) -> int:
         """Stop taking slots, give in-flight runs the grace period, then cancel the rest and
         record them `cancelled`. Returns how many were cancelled."""
         self._stopping = True
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=self.options.grace_s)
-        late = list(self._tasks)
-        ids = [self._claimed[t] for t in late if t in self._claimed]
-        for task in late:
-            task.cancel()
-        await asyncio.gather(*late, return_exceptions=True)
+        with self._claims.hurry(), self._finishes.hurry(), self._missed.hurry():
+            if self._tasks:
+                await asyncio.wait(list(self._tasks), timeout=self.options.grace_s)
+            late = list(self._tasks)
+            ids = [self._claimed[t] for t in late if t in self._claimed]
+            waiting = [self._unclaimed[t] for t in late if t in self._unclaimed]
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+            # Claims already submitted are written (and their ids heard, `_orphaned`);
+            # finishes already submitted are recorded as the outcome they are.
+            for writer in (self._claims, self._finishes, self._missed):
+                await writer.aclose(timeout_s=WRITERS_CLOSE_S)
+        ids += self._orphans
         now = self._clock.now()
-        for execution_id in ids:
-            try:
-                if await self._executions.cancel(execution_id, now, STOPPED_REASON):
-                    self.stats.cancelled += 1
-            except StorageError as error:
-                # Left `running`: the next start's recovery marks it aborted instead.
-                log.error(
-                    "could not record cancellation: %s",
-                    error,
-                    extra={"event": "scheduler.cancel_failed"},
-                )
+        try:
+            # One transaction for all of them: a busy database gets one chance to refuse,
+            # not one per run.
+            self.stats.cancelled += await self._executions.cancel_many(ids, now, STOPPED_REASON)
+            if waiting:
+                await self._executions.record_cancelled(waiting, now, STOPPED_REASON)
+                self.stats.cancelled += len(waiting)
+        except StorageError as error:
+            # Left `running`: the next start's recovery marks it aborted instead.
+            log.error(
+                "could not record cancellation: %s",
+                error,
+                extra={"event": "scheduler.cancel_failed"},
+            )
         return self.stats.cancelled
 
 

@@ -8,7 +8,8 @@ at once after an outage, and a window function over every workflow would rank th
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import functools
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,12 +42,24 @@ class AlertFactsRepository:
         found: list[tuple[Workflow, str | None, list[Run]]] = []
         async with self._db.read() as conn:
             runs_of = await _runs(conn, wanted, now, max_window_runs)
+            # Step timings and certificate days: one query each for every subject at once.
+            step_ids = [
+                r.id for i, (_, _, n) in enumerate(wanted) if n.steps for r in runs_of.get(i, [])
+            ]
+            names = {name for _, _, n in wanted for name in n.steps}
+            step_ms = await _step_ms(conn, step_ids, names)
+            tls_ids = [
+                r.id for i, (_, _, n) in enumerate(wanted) if n.tls for r in runs_of.get(i, [])[:3]
+            ]
+            tls_days = await _tls_days(conn, tls_ids)
             for index, (workflow, location, needs) in enumerate(wanted):
                 runs = runs_of.get(index, [])
                 if needs.steps and runs:
-                    runs = await _with_steps(conn, runs, needs.steps)
+                    runs = [_steps_of(r, step_ms.get(r.id, {}), needs.steps) for r in runs]
                 if needs.tls and runs:
-                    runs = await _with_tls(conn, runs)
+                    runs = [
+                        replace(r, tls_days=tls_days[r.id]) if r.id in tls_days else r for r in runs
+                    ]
                 found.append((workflow, location, runs))
             # What went wrong, for subjects failing now: one query for all of them.
             failing = [runs[0].id for _, _, runs in found if runs and runs[0].failed]
@@ -85,11 +98,19 @@ class AlertFactsRepository:
                         found[keys[row.key]] = row.slot_at
         return found
 
-    async def known_since(self) -> dict[str, datetime]:
-        """When the database first saw each configured workflow."""
+    async def known_since(self, names: Collection[str] | None = None) -> dict[str, datetime]:
+        """When the database first saw each configured workflow (those named, if given)."""
         query = sa.select(workflows.c.name, workflows.c.created_at)
+        if names is None:
+            async with self._db.read() as conn:
+                return {name: at for name, at in await conn.execute(query)}
+        wanted = sorted(set(names))
+        found: dict[str, datetime] = {}
         async with self._db.read() as conn:
-            return {name: at for name, at in await conn.execute(query)}
+            for start in range(0, len(wanted), 500):
+                chunk = query.where(workflows.c.name.in_(wanted[start : start + 500]))
+                found.update({name: at for name, at in await conn.execute(chunk)})
+        return found
 
     async def last_heartbeat(self) -> datetime | None:
         last = sa.type_coerce(sa.func.max(health_checks.c.checked_at), UTCDateTime())
@@ -107,6 +128,13 @@ _RUN_COLUMNS = (
 )
 _NEWEST_FIRST = (executions.c.started_at.desc(), executions.c.id.desc())
 _PER_STATEMENT = 200  # subjects per UNION ALL: ~5 parameters each
+_IDS_PER_QUERY = 500
+# Prebuilt walks (`_walk_statement`) are kept with their compiled SQL: 1, 2, 4 ... 64
+# subjects a statement, 127 subqueries per kind in memory rather than 455 up to 200.
+_WALKS_PER_STATEMENT = 64
+_Part = tuple[
+    int, str | None, str, int, datetime | None
+]  # subject, location, workflow, limit, since
 
 
 async def _runs(
@@ -145,52 +173,101 @@ async def _runs(
 
 async def _walk(
     conn: AsyncConnection,
-    parts: Sequence[tuple[int, str | None, str, int, datetime | None]],
+    parts: Sequence[_Part],
     rows: dict[int, dict[int, Any]],
 ) -> None:
-    for start in range(0, len(parts), _PER_STATEMENT):
-        selects = []
-        for index, location, workflow, limit, since in parts[start : start + _PER_STATEMENT]:
-            where = [executions.c.workflow == workflow, executions.c.status.in_(_RAN)]
-            if location is not None:
-                where.append(executions.c.location == location)
-            if since is not None:
-                where.append(executions.c.started_at >= since)
-            one = (
-                sa.select(sa.literal(index).label("subject"), *_RUN_COLUMNS)
-                .where(*where)
-                .order_by(*_NEWEST_FIRST)
-                .limit(limit)
-                .subquery()
-            )
-            selects.append(sa.select(one))
-        for row in await conn.execute(sa.union_all(*selects)):
-            rows[row.subject][row.id] = row
+    # Subjects with and without a location, or a `since`, walk different indexes: one
+    # statement shape per kind.
+    kinds: dict[tuple[bool, bool], list[_Part]] = {}
+    for part in parts:
+        kinds.setdefault((part[1] is not None, part[4] is not None), []).append(part)
+    for (by_location, by_since), same in kinds.items():
+        for start in range(0, len(same), _WALKS_PER_STATEMENT):
+            chunk = _padded(same[start : start + _WALKS_PER_STATEMENT])
+            params: dict[str, Any] = {}
+            for n, (index, location, workflow, limit, since) in enumerate(chunk):
+                params[f"i{n}"], params[f"w{n}"], params[f"n{n}"] = index, workflow, limit
+                if by_location:
+                    params[f"l{n}"] = location
+                if by_since:
+                    params[f"s{n}"] = since
+            statement = _walk_statement(len(chunk), by_location, by_since)
+            for row in await conn.execute(statement, params):
+                rows[row.subject][row.id] = row
 
 
-async def _with_steps(conn: AsyncConnection, runs: list[Run], steps: Collection[str]) -> list[Run]:
-    ids = [r.id for r in runs]
-    query = sa.select(
-        step_results.c.execution_id, step_results.c.name, step_results.c.total_ms
-    ).where(step_results.c.execution_id.in_(ids), step_results.c.name.in_(sorted(steps)))
+@functools.cache
+def _walk_statement(size: int, by_location: bool, by_since: bool) -> sa.CompoundSelect[Any]:
+    """`size` per-subject index walks in a UNION ALL, every value a named parameter: built
+    and compiled once per shape, then only executed (building and compiling 200 subqueries
+    each pass cost more than running them)."""
+    selects = []
+    for n in range(size):
+        where = [
+            executions.c.workflow == sa.bindparam(f"w{n}", type_=sa.Text()),
+            executions.c.status.in_(_RAN),
+        ]
+        if by_location:
+            where.append(executions.c.location == sa.bindparam(f"l{n}", type_=sa.Text()))
+        if by_since:
+            where.append(executions.c.started_at >= sa.bindparam(f"s{n}", type_=UTCDateTime()))
+        one = (
+            sa.select(sa.bindparam(f"i{n}", type_=sa.Integer()).label("subject"), *_RUN_COLUMNS)
+            .where(*where)
+            .order_by(*_NEWEST_FIRST)
+            .limit(sa.bindparam(f"n{n}", type_=sa.Integer()))
+            .subquery()
+        )
+        selects.append(sa.select(one))
+    return sa.union_all(*selects)
+
+
+def _padded(parts: Sequence[_Part]) -> Sequence[_Part]:
+    """`parts`, its last one repeated up to a power of two: a few statement shapes serve
+    every count of subjects. The repeats find the same rows."""
+    size = 1
+    while size < len(parts):
+        size *= 2
+    return [*parts, *[parts[-1]] * (size - len(parts))] if parts else parts
+
+
+async def _step_ms(
+    conn: AsyncConnection, ids: Sequence[int], names: Collection[str]
+) -> dict[int, dict[str, float]]:
+    """Each execution's total time of the named steps."""
     found: dict[int, dict[str, float]] = {}
-    for execution_id, name, total_ms in await conn.execute(query):
-        found.setdefault(execution_id, {})[name] = float(total_ms)
-    return [replace(r, step_ms=found.get(r.id, {})) for r in runs]
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        query = sa.select(
+            step_results.c.execution_id, step_results.c.name, step_results.c.total_ms
+        ).where(
+            step_results.c.execution_id.in_(ids[start : start + _IDS_PER_QUERY]),
+            step_results.c.name.in_(sorted(names)),
+        )
+        for execution_id, name, total_ms in await conn.execute(query):
+            found.setdefault(execution_id, {})[name] = float(total_ms)
+    return found
 
 
-async def _with_tls(conn: AsyncConnection, runs: list[Run], newest: int = 3) -> list[Run]:
-    ids = [r.id for r in runs[:newest]]
-    query = sa.select(
-        step_results.c.execution_id, step_results.c.name, step_results.c.assertions
-    ).where(step_results.c.execution_id.in_(ids), step_results.c.type == "tls")
+def _steps_of(run: Run, step_ms: Mapping[str, float], wanted: Collection[str]) -> Run:
+    return replace(run, step_ms={k: v for k, v in step_ms.items() if k in wanted})
+
+
+async def _tls_days(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, dict[str, float]]:
+    """Each execution's certificate days to expiry, per tls step that recorded them."""
     found: dict[int, dict[str, float]] = {}
-    for execution_id, name, checks in await conn.execute(query):
-        for check in checks or ():
-            actual = check.get("actual") if isinstance(check, dict) else None
-            if check.get("check") == TLS_CHECK and isinstance(actual, int | float):
-                found.setdefault(execution_id, {})[name] = float(actual)
-    return [replace(r, tls_days=found[r.id]) if r.id in found else r for r in runs]
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        query = sa.select(
+            step_results.c.execution_id, step_results.c.name, step_results.c.assertions
+        ).where(
+            step_results.c.execution_id.in_(ids[start : start + _IDS_PER_QUERY]),
+            step_results.c.type == "tls",
+        )
+        for execution_id, name, checks in await conn.execute(query):
+            for check in checks or ():
+                actual = check.get("actual") if isinstance(check, dict) else None
+                if check.get("check") == TLS_CHECK and isinstance(actual, int | float):
+                    found.setdefault(execution_id, {})[name] = float(actual)
+    return found
 
 
 async def _failures(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, FailureFacts]:

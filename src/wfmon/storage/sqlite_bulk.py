@@ -31,6 +31,7 @@ STEP_COLUMNS = (
     "connect_ms", "tls_ms", "ttfb_ms", "total_ms", "response_status", "error", "assertions",
     "extracted", "request", "response_headers", "body_excerpt", "body_truncated", "redirects",
 )  # fmt: skip
+SlotText = tuple[str, str, str]  # (workflow, location, slot_at as stored)
 # SQLite allows 32,766 bound variables per statement: stay well below.
 MAX_ROWS_PER_INSERT = 2000
 
@@ -142,6 +143,106 @@ async def record_many(
     if steps:
         await conn.exec_driver_sql(_INSERT_STEPS, steps)
     return ids
+
+
+_SELECT_RUNNING = "SELECT id FROM executions WHERE status = 'running' AND id IN "
+_FINISH = (
+    "UPDATE executions SET status = ?, attempts = ?, started_at = ?, finished_at = ?,"
+    " duration_ms = ?, error = ?, workflow_version = COALESCE(?, workflow_version)"
+    " WHERE id = ? AND status = 'running'"
+)
+
+
+async def claim_many(conn: AsyncConnection, rows: Sequence[tuple[Any, ...]]) -> dict[SlotText, int]:
+    """Insert `running` executions (rows as `claim_row` builds them), skipping slots that
+    have one; the new ids by (workflow, location, slot_at as stored)."""
+    new_ids: dict[SlotText, int] = {}
+    for start in range(0, len(rows), MAX_ROWS_PER_INSERT):
+        chunk = rows[start : start + MAX_ROWS_PER_INSERT]
+        sql = _INSERT_HEAD + ", ".join([_ROW] * len(chunk)) + _INSERT_TAIL
+        params = tuple(value for row in chunk for value in row)
+        for new in (await conn.exec_driver_sql(sql, params)).all():
+            values: tuple[Any, ...] = tuple(new)
+            new_ids[(values[1], values[2], values[3])] = values[0]
+    return new_ids
+
+
+def claim_row(
+    workflow: str,
+    location: str,
+    slot_at: datetime,
+    started_at: datetime,
+    trigger: str,
+    claimed_by: str | None,
+    workflow_version: str | None,
+) -> tuple[Any, ...]:
+    """A claimed slot's row, in `EXECUTION_COLUMNS` order (ValueError: a naive time)."""
+    return (
+        workflow,
+        location,
+        stamp(slot_at),
+        trigger,
+        ExecutionStatus.RUNNING.value,
+        1,
+        stamp(started_at),
+        None,
+        None,
+        None,
+        workflow_version,
+        claimed_by,
+    )
+
+
+async def finish_many(
+    conn: AsyncConnection, items: Sequence[tuple[int, ExecutionResult]]
+) -> list[bool]:
+    """Complete claimed executions with their outcomes and steps, in the caller's
+    transaction (BEGIN IMMEDIATE: nobody writes between the read and the updates). Only
+    rows still `running` change; one entry per item, True where it did."""
+    try:
+        updates = [(execution_id, _finish_values(result)) for execution_id, result in items]
+    except ValueError as error:
+        raise _refused(error) from error
+    ids = sorted({execution_id for execution_id, _ in items})
+    running: set[int] = set()
+    for start in range(0, len(ids), MAX_ROWS_PER_INSERT):
+        chunk = ids[start : start + MAX_ROWS_PER_INSERT]
+        sql = _SELECT_RUNNING + "(" + ", ".join("?" * len(chunk)) + ")"
+        running.update(row[0] for row in (await conn.exec_driver_sql(sql, tuple(chunk))).all())
+    done: list[bool] = []
+    params: list[tuple[Any, ...]] = []
+    steps: list[tuple[Any, ...]] = []
+    for (execution_id, result), (_, values) in zip(items, updates, strict=True):
+        applies = execution_id in running
+        running.discard(execution_id)  # an id twice in one batch: only the first applies
+        done.append(applies)
+        if not applies:
+            continue
+        params.append((*values, execution_id))
+        if result.steps:
+            try:
+                steps.extend(_steps(execution_id, result.steps))
+            except ValueError as error:
+                raise _refused(error) from error
+    if params:
+        await conn.exec_driver_sql(_FINISH, params)
+    if steps:
+        await conn.exec_driver_sql(_INSERT_STEPS, steps)
+    return done
+
+
+def _finish_values(result: ExecutionResult) -> tuple[Any, ...]:
+    if result.status is ExecutionStatus.RUNNING:
+        raise ValueError(f"{result.workflow}: a finished execution cannot be `running`")
+    return (
+        result.status.value,
+        result.attempts,
+        stamp(result.started_at),
+        stamp(result.finished_at),
+        result.duration_ms,
+        clean_text(result.reason),
+        result.workflow_version,
+    )
 
 
 def _refused(error: ValueError) -> StorageError:
