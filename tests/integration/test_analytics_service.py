@@ -74,3 +74,18 @@ async def test_a_restart_resumes_from_the_saved_state(db: Database) -> None:
     assert (
         again.baselines["order-placement"].state() == analyzer.baselines["order-placement"].state()
     )
+
+
+async def test_saving_many_workflows_stores_every_state_in_chunks(db: Database) -> None:
+    """Pass: 600 workflows' states (more than two chunks) are all stored by one save."""
+    from wfmon.analytics.runs import RunFacts
+    from wfmon.analytics.service import SAVE_CHUNK
+
+    analyzer = Analyzer(db, EventBus(), FakeClock(T0))
+    await analyzer.start(subscribe=False)
+    names = [f"wf-{i:03d}" for i in range(600)]
+    assert len(names) > 2 * SAVE_CHUNK
+    for name in names:
+        await analyzer.observe(RunFacts.from_result(order_result(name, T0, 100.0)))
+    await analyzer.save(names)
+    assert sorted(await AnalyticsRepository(db).load_states()) == names
