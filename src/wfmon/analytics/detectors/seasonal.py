@@ -21,6 +21,7 @@ it by an hour twice a year, which the running means absorb within days).
 from __future__ import annotations
 
 import math
+from array import array
 from typing import Any
 
 DAY_S = 86_400.0
@@ -34,10 +35,11 @@ class SeasonalProfile:
     __slots__ = ("first_t", "hour", "hour_n", "last_t", "level", "min_alpha", "week", "week_n")
 
     def __init__(self, min_alpha: float = 0.05) -> None:
-        self.hour = [0.0] * 24
-        self.hour_n = [0] * 24
-        self.week = [0.0] * 48  # weekend * 24 + hour
-        self.week_n = [0] * 48
+        # C arrays, not lists of objects: one profile per latency series of every workflow.
+        self.hour = array("d", [0.0]) * 24
+        self.hour_n = array("l", [0]) * 24
+        self.week = array("d", [0.0]) * 48  # weekend * 24 + hour
+        self.week_n = array("l", [0]) * 48
         self.first_t: float | None = None
         self.last_t: float | None = None
         self.level: float | None = None  # the slow level the buckets are measured from
@@ -86,10 +88,10 @@ class SeasonalProfile:
 
     def state(self) -> dict[str, Any]:
         return {
-            "hour": self.hour,
-            "hour_n": self.hour_n,
-            "week": self.week,
-            "week_n": self.week_n,
+            "hour": self.hour.tolist(),
+            "hour_n": self.hour_n.tolist(),
+            "week": self.week.tolist(),
+            "week_n": self.week_n.tolist(),
             "first_t": self.first_t,
             "last_t": self.last_t,
             "level": self.level,
@@ -99,10 +101,10 @@ class SeasonalProfile:
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> SeasonalProfile:
         profile = cls(float(state["min_alpha"]))
-        profile.hour = [float(v) for v in state["hour"]]
-        profile.hour_n = [int(v) for v in state["hour_n"]]
-        profile.week = [float(v) for v in state["week"]]
-        profile.week_n = [int(v) for v in state["week_n"]]
+        profile.hour = array("d", (float(v) for v in state["hour"]))
+        profile.hour_n = array("l", (int(v) for v in state["hour_n"]))
+        profile.week = array("d", (float(v) for v in state["week"]))
+        profile.week_n = array("l", (int(v) for v in state["week_n"]))
         for name in ("first_t", "last_t", "level"):
             value = state[name]
             setattr(profile, name, None if value is None else float(value))
