@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -43,6 +44,8 @@ from wfmon.storage.analytics import AnalyticsRepository
 from wfmon.storage.db import open_database
 from wfmon.storage.workflows import WorkflowRepository
 
+T = TypeVar("T")
+
 app = typer.Typer(
     name="analyze",
     help="Baselines, anomalies, incidents, trends and forecasts.",
@@ -71,6 +74,23 @@ def _since(value: str) -> datetime:
 async def _repo(config: Path | None) -> tuple[AnalyticsRepository, WorkflowRepository, object]:
     db = await open_database(settings(config).database_url, upgrade=False)
     return AnalyticsRepository(db), WorkflowRepository(db), db
+
+
+def _read(config: Path | None, use: Callable[[AnalyticsRepository], Awaitable[T]]) -> T:
+    """`use` the analytics repository of the configured database, then close it; a
+    database that cannot be read exits with a clear message."""
+
+    async def go() -> T:
+        repo, _w, db = await _repo(config)
+        try:
+            return await use(repo)
+        finally:
+            await db.dispose()  # type: ignore[attr-defined]
+
+    try:
+        return run(go())
+    except StorageError as error:
+        raise _fail(error) from error
 
 
 def _fail(error: StorageError) -> typer.Exit:
@@ -204,19 +224,12 @@ def anomalies(
     """Anomaly episodes the daemon found, newest first."""
     start = _since(since)
 
-    async def go() -> list[dict[str, object]]:
-        repo, _w, db = await _repo(config)
-        try:
-            return [
-                a.to_json() for a in await repo.anomalies(workflow=workflow, since=start, limit=500)
-            ]
-        finally:
-            await db.dispose()  # type: ignore[attr-defined]
+    async def use(repo: AnalyticsRepository) -> list[dict[str, object]]:
+        return [
+            a.to_json() for a in await repo.anomalies(workflow=workflow, since=start, limit=500)
+        ]
 
-    try:
-        found = run(go())
-    except StorageError as error:
-        raise _fail(error) from error
+    found = _read(config, use)
     if as_json:
         print(json.dumps(found, indent=2))
         return
@@ -385,19 +398,12 @@ def predict(
     """Per workflow: the probability that one of its next 3 runs fails, and why."""
     start = _since(since)
 
-    async def go() -> list[dict[str, object]]:
-        repo, _w, db = await _repo(config)
-        try:
-            runs = await repo.runs(since=start, workflow=workflow, limit=50_000, newest=True)
-            limits = step_limits(await repo.definitions())
-        finally:
-            await db.dispose()  # type: ignore[attr-defined]
+    async def use(repo: AnalyticsRepository) -> list[dict[str, object]]:
+        runs = await repo.runs(since=start, workflow=workflow, limit=50_000, newest=True)
+        limits = step_limits(await repo.definitions())
         return [p.to_json() for p in predict_failures(runs, limits)]
 
-    try:
-        found = run(go())
-    except StorageError as error:
-        raise _fail(error) from error
+    found = _read(config, use)
     if as_json:
         print(json.dumps(found, indent=2))
         return

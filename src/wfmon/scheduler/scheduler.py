@@ -23,17 +23,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential_jitter
-
 from wfmon.clock import Clock, sleep_or_event
 from wfmon.domain.run import ExecutionResult
 from wfmon.domain.workflow import Schedule, Workflow
 from wfmon.errors import StorageError
 from wfmon.events import Event, EventBus
 from wfmon.runner.engine import Engine
-from wfmon.scheduler.batching import GroupCommit
 from wfmon.scheduler.catchup import CatchUpPolicy, parse_catch_up, plan_catch_up
 from wfmon.scheduler.cron import due_slots, jitter_offset, next_slot, start_at
+from wfmon.scheduler.writes import SlotWrites
 from wfmon.storage import ExecutionRepository
 from wfmon.storage.executions import MissedSlot, SlotClaim
 
@@ -125,24 +123,16 @@ class Scheduler:
         # Claimed for runs that were cancelled before they heard their id (stopping).
         self._orphans: list[int] = []
         opts = self.options
-        self._claims: GroupCommit[SlotClaim, int | None] = GroupCommit(
-            self._write_claims,
-            min_interval_s=opts.claim_interval_s,
+        self._writes = SlotWrites(
+            executions,
+            clock,
+            claim_interval_s=opts.claim_interval_s,
+            finish_window_s=opts.finish_window_s,
             max_batch=opts.max_batch,
-            name="claim",
         )
-        self._finishes: GroupCommit[tuple[int, ExecutionResult], bool] = GroupCommit(
-            self._write_finishes,
-            window_s=opts.finish_window_s,
-            max_batch=opts.max_batch,
-            name="finish",
-        )
-        self._missed: GroupCommit[MissedSlot, bool] = GroupCommit(
-            self._write_missed,
-            window_s=opts.finish_window_s,
-            max_batch=opts.max_batch,
-            name="missed",
-        )
+        self._claims = self._writes.claims
+        self._finishes = self._writes.finishes
+        self._missed = self._writes.missed
         self._slots = asyncio.Semaphore(self.options.max_concurrency)
         self._waiting = 0
         self.stats = SchedulerStats()
@@ -414,20 +404,6 @@ class Scheduler:
             if execution_id is not None:
                 self._orphans.append(execution_id)
 
-    async def _write_claims(self, claims: list[SlotClaim]) -> list[int | None]:
-        # A slot is claimed (its unique row inserted) before it runs: one transaction for
-        # every claim of a batch, retried while the database is unavailable.
-        ids = await self._retrying_storage(self._executions.claim_slots, claims)
-        return ids  # type: ignore[no-any-return]  # tenacity loses the type
-
-    async def _write_missed(self, slots: list[MissedSlot]) -> list[bool]:
-        new = await self._retrying_storage(self._executions.record_missed_many, slots)
-        return new  # type: ignore[no-any-return]  # tenacity loses the type
-
-    async def _write_finishes(self, items: list[tuple[int, ExecutionResult]]) -> list[bool]:
-        done = await self._retrying_storage(self._executions.finish_many, items)
-        return done  # type: ignore[no-any-return]  # tenacity loses the type
-
     async def _finish(self, execution_id: int, result: ExecutionResult) -> None:
         # The result is in memory: the writer keeps trying until the database takes it (a
         # flaky database delays the record, it does not lose it).
@@ -468,22 +444,12 @@ class Scheduler:
             extra={"event": "scheduler.missed", "workflow": plan.workflow.name},
         )
 
-    async def _retrying_storage(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        retrying = AsyncRetrying(
-            wait=wait_exponential_jitter(multiplier=0.2, max=30.0),
-            retry=retry_if_exception(_transient),
-            sleep=self._clock.sleep,
-            reraise=True,
-            before_sleep=_log_retry,
-        )
-        return await retrying(fn, *args, **kwargs)
-
     # -- stopping ---------------------------------------------------------------------------
 
     async def drain(self) -> None:
         """Wait until every started run has finished (tests; the daemon uses `shutdown`).
         Batches go out at once meanwhile: nobody waits for company that is not coming."""
-        with self._claims.hurry(), self._finishes.hurry(), self._missed.hurry():
+        with self._writes.hurry():
             while self._tasks:
                 await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
@@ -491,7 +457,7 @@ class Scheduler:
         """Stop taking slots, give in-flight runs the grace period, then cancel the rest and
         record them `cancelled`. Returns how many were cancelled."""
         self._stopping = True
-        with self._claims.hurry(), self._finishes.hurry(), self._missed.hurry():
+        with self._writes.hurry():
             if self._tasks:
                 await asyncio.wait(list(self._tasks), timeout=self.options.grace_s)
             late = list(self._tasks)
@@ -502,8 +468,7 @@ class Scheduler:
             await asyncio.gather(*late, return_exceptions=True)
             # Claims already submitted are written (and their ids heard, `_orphaned`);
             # finishes already submitted are recorded as the outcome they are.
-            for writer in (self._claims, self._finishes, self._missed):
-                await writer.aclose(timeout_s=WRITERS_CLOSE_S)
+            await self._writes.aclose(WRITERS_CLOSE_S)
         ids += self._orphans
         now = self._clock.now()
         try:
@@ -521,20 +486,6 @@ class Scheduler:
                 extra={"event": "scheduler.cancel_failed"},
             )
         return self.stats.cancelled
-
-
-def _transient(error: BaseException) -> bool:
-    return isinstance(error, StorageError) and not error.permanent
-
-
-def _log_retry(retry_state: RetryCallState) -> None:
-    error = retry_state.outcome.exception() if retry_state.outcome else None
-    log.warning(
-        "storage unavailable, retrying (attempt %d): %s",
-        retry_state.attempt_number,
-        error,
-        extra={"event": "scheduler.storage_retry"},
-    )
 
 
 def _same_timing(old: Workflow, new: Workflow) -> bool:
